@@ -1,0 +1,3 @@
+from flowwright.entrypoints.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Agents: agent definitions and the LLM gateway (providers, routing, budgets, usage)."""

@@ -1,0 +1,1 @@
+"""Conversation: design conversations with the designer agent, messages and drafts."""

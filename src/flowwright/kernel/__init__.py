@@ -1,0 +1,1 @@
+"""Shared kernel: ids, clock, errors, domain events, message bus, unit of work, outbox."""

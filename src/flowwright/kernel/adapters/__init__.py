@@ -1,0 +1,1 @@
+"""Persistence adapters of the shared kernel: database engine, unit of work, outbox store."""

@@ -1,0 +1,1 @@
+"""Alembic migrations for every context's tables, and a programmatic runner."""

@@ -1,0 +1,1 @@
+"""Tenancy: tenants, users, memberships and roles, API keys, login."""

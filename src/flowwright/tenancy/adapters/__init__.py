@@ -1,0 +1,1 @@
+"""Tenancy adapters: tables, repositories, password hashing and tokens."""

@@ -1,0 +1,1 @@
+"""Tenancy domain: pure model of tenants, users, memberships, roles and API keys."""

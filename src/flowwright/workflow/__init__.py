@@ -1,0 +1,1 @@
+"""Workflow: the DSL and its compiler, workflow versions, triggers and the durable engine."""
