@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,42 @@ class Settings(BaseSettings):
         description="Role assumed per transaction on PostgreSQL so row-level security applies.",
     )
     outbox_retention_hours: int = Field(default=72, ge=1)
+
+    http_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Internal hosts (host or host:port) that http steps may call; all others "
+        "on loopback, private, link-local or metadata addresses are refused.",
+    )
+    worker_concurrency: int = Field(default=16, ge=1, le=1000)
+    lease_seconds: float = Field(default=30.0, ge=1.0, description="Step lease duration.")
+    tenant_max_active_runs: int = Field(default=100, ge=1)
+    tenant_max_running_steps: int = Field(default=32, ge=1)
+    max_step_output_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+
+    secrets_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys for tenant secrets: 'key_id:base64key' separated by commas, the first "
+        "one current; unset = a key generated once into the data directory.",
+    )
+    llm_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Internal hosts (host or host:port, comma-separated) that LLM provider base "
+        "URLs may reach, e.g. a local Ollama; all other private addresses are refused.",
+    )
+
+    llm_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a process reuses a tenant's model catalog, budget counters and "
+        "provider API keys; changes made through the same process apply at once.",
+    )
+
+    @field_validator("llm_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import LiveServer
+from testkit import LiveServer
 
 
 def _is_problem(response: httpx.Response, status: int) -> dict[str, object]:

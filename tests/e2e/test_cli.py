@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer, TenantHandle, free_port
+from testkit import LiveServer, TenantHandle, free_port
 
 
 def cli(

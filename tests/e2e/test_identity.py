@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from conftest import LiveServer, TenantHandle
+from testkit import LiveServer, TenantHandle
 
 
 def _login(

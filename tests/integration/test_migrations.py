@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import flowwright.tables  # noqa: F401  (registers every table)
-from conftest import EmptyDatabase
+from testkit import EmptyDatabase
 from flowwright.kernel.adapters.database import create_engine
 from flowwright.kernel.adapters.metadata import metadata
 from flowwright.migrations import runner

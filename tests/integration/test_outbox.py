@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from conftest import EmptyDatabase
+from testkit import EmptyDatabase
 from flowwright.kernel.adapters.database import SYSTEM, create_engine
 from flowwright.kernel.adapters.outbox_store import VISIBILITY_TIMEOUT, SqlOutboxStore
 from flowwright.kernel.adapters.unit_of_work import SqlUnitOfWork

@@ -1,7 +1,7 @@
 """The background roles and the server: api, worker, scheduler, or all in one process.
 
 - api: the HTTP server.
-- worker: delivers outbox events to subscribers (the engine's step workers join it later).
+- worker: executes workflow steps (leases, timers, recovery) and delivers outbox events.
 - scheduler: periodic housekeeping (purging delivered outbox rows; cron triggers join it later).
 """
 
@@ -12,7 +12,6 @@ import contextlib
 import signal
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -20,20 +19,14 @@ import uvicorn
 
 from flowwright.bootstrap import Container
 from flowwright.entrypoints.api.app import create_app
+from flowwright.entrypoints.role_names import Role
 
 log = structlog.get_logger(__name__)
 
 
-class Role(StrEnum):
-    API = "api"
-    WORKER = "worker"
-    SCHEDULER = "scheduler"
-    ALL = "all"
-
-
 async def run_worker(container: Container, stop: asyncio.Event) -> None:
     log.info("worker started")
-    await container.relay.run(stop)
+    await asyncio.gather(container.relay.run(stop), container.worker().run(stop))
 
 
 async def run_scheduler(container: Container, stop: asyncio.Event, *, every: float = 60.0) -> None:

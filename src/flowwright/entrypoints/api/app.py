@@ -12,7 +12,20 @@ from flowwright.bootstrap import Container
 from flowwright.entrypoints.api.deps import get_principal
 from flowwright.entrypoints.api.middleware import RequestContextMiddleware
 from flowwright.entrypoints.api.problems import install_problem_handlers
-from flowwright.entrypoints.api.routers import api_keys, auth, health, members, tenants
+from flowwright.entrypoints.api.routers import (
+    api_keys,
+    auth,
+    health,
+    llm_calls,
+    llm_catalog,
+    members,
+    metrics,
+    runs,
+    secrets,
+    tenants,
+    usage,
+    workflows,
+)
 
 API_PREFIX = "/v1"
 
@@ -29,6 +42,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/docs"),
         ("GET", "/docs/oauth2-redirect"),
         ("GET", "/redoc"),
+        ("GET", "/v1/schemas/workflow-v1.json"),
     }
 )
 
@@ -45,13 +59,18 @@ def create_app(container: Container) -> FastAPI:
     public = APIRouter(prefix=API_PREFIX)
     public.include_router(health.router)
     public.include_router(auth.public_router)
+    public.include_router(workflows.public_router)
 
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    for module in (auth, tenants, members, api_keys):
+    for module in (auth, tenants, members, api_keys, workflows, runs):
+        protected.include_router(module.router)
+    for module in (secrets, llm_catalog, llm_calls, usage):
         protected.include_router(module.router)
 
     app.include_router(public)
     app.include_router(protected)
+    # Prometheus scrapes /metrics by convention; it requires an administrator's credential.
+    app.include_router(metrics.router, dependencies=[Depends(get_principal)])
     app.add_api_route("/healthz", health.healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route(
         "/v1/openapi.json", lambda: app.openapi(), methods=["GET"], include_in_schema=False

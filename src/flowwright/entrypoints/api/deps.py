@@ -13,6 +13,7 @@ from flowwright.tenancy.application.authentication import (
     authenticate_token,
 )
 from flowwright.tenancy.domain.principal import Principal
+from flowwright.workflow.domain.caller import Caller
 
 
 def get_container(request: Request) -> Container:
@@ -51,3 +52,10 @@ def _presented_credential(request: Request) -> str | None:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def caller_of(principal: Principal) -> Caller:
+    """The workflow context's view of the principal (permissions are checked at this edge)."""
+    return Caller(
+        tenant_id=principal.tenant_id, user_id=principal.user_id, role=principal.role.value
+    )

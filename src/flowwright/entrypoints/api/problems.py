@@ -106,8 +106,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: FlowwrightError) -> JSONResponse:
         status = status_of(exc)
         headers = {}
-        if isinstance(exc, QuotaExceeded) and exc.retry_after_seconds is not None:
-            headers["Retry-After"] = str(max(1, round(exc.retry_after_seconds)))
+        # QuotaExceeded and other errors that know when to come back (e.g. every model
+        # provider is rate limited) say so in Retry-After.
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        if isinstance(retry_after, int | float):
+            headers["Retry-After"] = str(max(1, round(retry_after)))
         return problem(
             status,
             exc.code,

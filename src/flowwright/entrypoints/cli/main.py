@@ -13,10 +13,11 @@ from typing import Annotated, Any
 import typer
 
 from flowwright import __version__
+from flowwright.entrypoints.cli import llm_commands, workflow_commands
 from flowwright.entrypoints.cli.client import ApiClient, ApiError
 from flowwright.entrypoints.cli.output import print_json, print_table
 from flowwright.entrypoints.cli.profile import Profile, load_profile, save_profile
-from flowwright.entrypoints.roles import Role as ServerRole
+from flowwright.entrypoints.role_names import Role as ServerRole
 from flowwright.kernel.errors import FlowwrightError
 from flowwright.settings import Settings
 
@@ -31,6 +32,8 @@ apikey_app = typer.Typer(no_args_is_help=True, help="API keys of the current ten
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+for _name, _sub_app in {**workflow_commands.SUB_APPS, **llm_commands.SUB_APPS}.items():
+    app.add_typer(_sub_app, name=_name)
 
 _state: dict[str, str] = {"profile": "default"}
 

@@ -11,6 +11,7 @@ from flowwright.tenancy.adapters.repositories import (
     SqlTenantRepository,
     SqlUserRepository,
 )
+from flowwright.tenancy.adapters.secret_repository import SqlSecretRepository
 
 
 class SqlTenancyUnitOfWork(SqlUnitOfWork):
@@ -18,12 +19,14 @@ class SqlTenancyUnitOfWork(SqlUnitOfWork):
     users: SqlUserRepository
     memberships: SqlMembershipRepository
     api_keys: SqlApiKeyRepository
+    secrets: SqlSecretRepository
 
     def _open(self) -> None:
         self.tenants = SqlTenantRepository(self.session, self.scope)
         self.users = SqlUserRepository(self.session, self.scope)
         self.memberships = SqlMembershipRepository(self.session, self.scope)
         self.api_keys = SqlApiKeyRepository(self.session, self.scope)
+        self.secrets = SqlSecretRepository(self.session, self.scope)
 
 
 class SqlTenancyUnitOfWorkFactory:

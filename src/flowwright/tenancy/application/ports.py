@@ -9,6 +9,7 @@ from typing import Protocol
 
 from flowwright.kernel.unit_of_work import UnitOfWork
 from flowwright.tenancy.domain.model import ApiKey, Membership, Tenant, User
+from flowwright.tenancy.domain.secrets import SealedValue, Secret
 
 
 class TenantRepository(Protocol):
@@ -85,4 +86,47 @@ class TokenService(Protocol):
 
     def verify(self, token: str, *, now: datetime) -> tuple[str, str]:
         """The (user id, tenant id) a valid token speaks for; raises AuthenticationFailed."""
+        ...
+
+
+class SecretRepository(Protocol):
+    """Secrets of the unit of work's tenant (system-scope methods say so)."""
+
+    async def add(self, secret: Secret) -> None: ...
+    async def update(self, secret: Secret) -> None: ...
+    async def get(self, name: str) -> Secret | None: ...
+    async def list(self) -> builtins.list[Secret]: ...
+    async def delete(self, name: str) -> bool: ...
+    async def list_sealed_with_other_key_any_tenant(
+        self, key_id: str, *, limit: int
+    ) -> builtins.list[Secret]:
+        """System scope only: secrets of every tenant not sealed under ``key_id``."""
+        ...
+
+    async def reseal_any_tenant(self, secret_id: str, sealed: SealedValue) -> None:
+        """System scope only: replace one secret's ciphertext (key rotation)."""
+        ...
+
+
+class SecretsUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def secrets(self) -> SecretRepository: ...
+
+
+class SecretsUnitOfWorkFactory(Protocol):
+    def __call__(self, tenant_id: str | None) -> SecretsUnitOfWork:
+        """A unit of work scoped to one tenant, or to the system when ``tenant_id`` is None."""
+        ...
+
+
+class SecretCipher(Protocol):
+    """Authenticated encryption of secret values under the installation's keys."""
+
+    @property
+    def current_key_id(self) -> str: ...
+
+    def seal(self, plaintext: str, *, associated_data: bytes) -> SealedValue: ...
+
+    def open(self, sealed: SealedValue, *, associated_data: bytes) -> str:
+        """The plaintext; raises SecretUnreadable when no key opens it (or it was altered)."""
         ...

@@ -10,7 +10,13 @@ from flowwright.kernel.ids import new_id
 from flowwright.tenancy.application.members import AddMember, add_member_in
 from flowwright.tenancy.application.ports import PasswordHasher, TenancyUnitOfWorkFactory
 from flowwright.tenancy.domain.events import TenantCreated
-from flowwright.tenancy.domain.model import Tenant, TenantStatus, normalize_slug
+from flowwright.tenancy.domain.model import (
+    Tenant,
+    TenantStatus,
+    check_password_strength,
+    normalize_email,
+    normalize_slug,
+)
 from flowwright.tenancy.domain.principal import Principal
 from flowwright.tenancy.domain.roles import Permission, Role
 
@@ -45,6 +51,12 @@ async def create_tenant(
     name = cmd.name.strip()
     if not 1 <= len(name) <= 200:
         raise ValidationFailed("tenant name must have 1-200 characters", details={"field": "name"})
+    if cmd.owner_email:
+        # The owner is added after the tenant commits: check their input first, so that a bad
+        # email or password does not leave an ownerless tenant holding the slug.
+        normalize_email(cmd.owner_email)
+        if cmd.owner_password is not None:
+            check_password_strength(cmd.owner_password)
     tenant = Tenant(id=new_id(), slug=slug, name=name, created_at=clock.now())
     async with uow_factory(None) as uow:
         if await uow.tenants.get_by_slug(slug) is not None:

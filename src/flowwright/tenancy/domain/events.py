@@ -52,3 +52,20 @@ class ApiKeyRevoked(DomainEvent):
     name: ClassVar[str] = "tenancy.ApiKeyRevoked"
     api_key_id: str
     revoked_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretSet(DomainEvent):
+    """A secret was created or replaced (the event never carries its value)."""
+
+    name: ClassVar[str] = "tenancy.SecretSet"
+    secret: str
+    created: bool
+    set_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretDeleted(DomainEvent):
+    name: ClassVar[str] = "tenancy.SecretDeleted"
+    secret: str
+    deleted_by: str

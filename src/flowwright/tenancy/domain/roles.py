@@ -43,7 +43,11 @@ class Permission(StrEnum):
     RUNS_READ = "runs.read"
     RUNS_OPERATE = "runs.operate"
     APPROVALS_DECIDE = "approvals.decide"
+    SECRETS_READ = "secrets.read"  # secret names and dates; values are never readable
     SECRETS_MANAGE = "secrets.manage"
+    LLM_READ = "llm.read"  # model catalog, budget, breakers, usage and cost
+    LLM_USE = "llm.use"  # call models
+    LLM_MANAGE = "llm.manage"  # providers, aliases, prices, budgets
 
 
 _VIEWER = {
@@ -52,13 +56,15 @@ _VIEWER = {
     Permission.API_KEYS_OWN,
     Permission.WORKFLOWS_READ,
     Permission.RUNS_READ,
+    Permission.LLM_READ,
 }
 _OPERATOR = _VIEWER | {Permission.RUNS_OPERATE, Permission.APPROVALS_DECIDE}
-_EDITOR = _OPERATOR | {Permission.WORKFLOWS_WRITE}
+_EDITOR = _OPERATOR | {Permission.WORKFLOWS_WRITE, Permission.SECRETS_READ, Permission.LLM_USE}
 _ADMIN = _EDITOR | {
     Permission.MEMBERS_MANAGE,
     Permission.API_KEYS_MANAGE,
     Permission.SECRETS_MANAGE,
+    Permission.LLM_MANAGE,
 }
 _OWNER = _ADMIN | {Permission.TENANT_MANAGE}
 

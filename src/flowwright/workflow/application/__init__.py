@@ -1,1 +1,1 @@
-"""Application layer of the workflow context."""
+"""Use cases of the workflow context: versions, runs, approvals, and the worker."""

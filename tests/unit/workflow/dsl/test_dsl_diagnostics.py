@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from flowwright.workflow.domain.dsl import CompileLimits, Diagnostic, format_diagnostic
 
 if TYPE_CHECKING:
-    from conftest import Dsl
+    from testkit import Dsl
 
 
 def test_format_with_and_without_hint() -> None:

@@ -1,0 +1,410 @@
+"""Runs in SQL: load a run's state under a per-run lock, and save what changed in one go.
+
+PostgreSQL serializes transitions of one run with ``SELECT ... FOR UPDATE`` on the run row, so two
+workers finishing steps of the same run never decide on stale state; SQLite's single writer
+(``BEGIN IMMEDIATE``) gives the same guarantee. Step outputs above ``INLINE_OUTPUT_BYTES`` are
+kept in ``run_payloads``, out of the rows the scheduler scans.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flowwright.kernel.adapters.database import dialect_name
+from flowwright.kernel.errors import AlreadyExists
+from flowwright.kernel.ids import new_id
+from flowwright.workflow.adapters.run_tables import run_history, run_payloads, run_steps, runs
+from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunState
+from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
+
+INLINE_OUTPUT_BYTES = 64 * 1024
+
+_STEP_COLUMNS = (
+    "status",
+    "attempt",
+    "output",
+    "output_ref",
+    "error",
+    "state",
+    "reason",
+    "handled",
+    "finished_order",
+    "ready_at",
+    "wake_at",
+    "started_at",
+    "finished_at",
+    "lease_losses",
+)
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    seq: int
+    type: str
+    step_key: str | None
+    attempt: int | None
+    data: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    workflow: str
+    version: int
+    status: str
+    reason: str | None
+    trigger: str
+    created_at: datetime
+    finished_at: datetime | None
+    parent_run_id: str | None
+
+
+class SqlRunRepository:
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    async def insert_run(self, state: RunState, now: datetime) -> None:
+        if state.idempotency_key is None:
+            # Only the idempotency key can collide (ids are new), so no savepoint is needed:
+            # two statements fewer for every run started without a key.
+            await self._insert_run(state, now)
+            return
+        try:
+            async with self._session.begin_nested():
+                await self._insert_run(state, now)
+        except IntegrityError as exc:
+            raise AlreadyExists("a run with this idempotency key already exists") from exc
+
+    async def _insert_run(self, state: RunState, now: datetime) -> None:
+        await self._session.execute(
+            insert(runs).values(
+                id=state.run_id,
+                tenant_id=self._tenant_id,
+                workflow_id=state.workflow_id,
+                workflow_name=state.workflow_name,
+                version_id=state.version_id,
+                version=state.version,
+                status=state.status.value,
+                reason=state.reason,
+                inputs=state.inputs,
+                vars=state.vars,
+                outputs=None,
+                error=None,
+                state=state.state,
+                idempotency_key=state.idempotency_key,
+                trigger=state.trigger,
+                parent_run_id=state.parent_run_id,
+                parent_step_key=state.parent_step_key,
+                created_by=state.created_by,
+                created_at=now,
+                started_at=None,
+                finished_at=None,
+                deadline_at=state.deadline_at,
+                updated_at=now,
+                history_seq=0,
+            )
+        )
+
+    async def find_by_idempotency_key(self, key: str) -> str | None:
+        query = select(runs.c.id).where(
+            runs.c.tenant_id == self._tenant_id, runs.c.idempotency_key == key
+        )
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def load(self, run_id: str, *, lock: bool) -> RunState | None:
+        query = select(runs).where(runs.c.id == run_id, runs.c.tenant_id == self._tenant_id)
+        if lock and dialect_name(self._session) == "postgresql":
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).mappings().first()
+        if row is None:
+            return None
+        steps = (
+            (
+                await self._session.execute(
+                    select(run_steps).where(
+                        run_steps.c.run_id == run_id, run_steps.c.tenant_id == self._tenant_id
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        payloads = await self._payloads([s["output_ref"] for s in steps if s["output_ref"]])
+        instances = {s["key"]: _instance(s, payloads) for s in steps}
+        return _state(row, instances)
+
+    async def _payloads(self, ids: builtins.list[str]) -> dict[str, Any]:
+        if not ids:
+            return {}
+        rows = (
+            await self._session.execute(
+                select(run_payloads.c.id, run_payloads.c.data).where(
+                    run_payloads.c.id.in_(ids), run_payloads.c.tenant_id == self._tenant_id
+                )
+            )
+        ).all()
+        return {row.id: json.loads(row.data) for row in rows}
+
+    async def save(self, state: RunState, now: datetime) -> builtins.list[HistoryRecord]:
+        new_rows, changed_rows = [], []
+        for instance in state.instances.values():
+            if instance.is_new:
+                new_rows.append(await self._row(state, instance))
+            elif instance.changed:
+                changed_rows.append(await self._row(state, instance))
+            instance.is_new = instance.changed = False
+        if new_rows:
+            await self._session.execute(insert(run_steps), new_rows)
+        if changed_rows:
+            await self._session.execute(
+                update(run_steps)
+                .where(run_steps.c.id == bindparam("_id"))
+                .values({column: bindparam(f"_{column}") for column in _STEP_COLUMNS}),
+                [{"_id": r["id"], **{f"_{c}": r[c] for c in _STEP_COLUMNS}} for r in changed_rows],
+            )
+        records = self._history_records(state)
+        if records:
+            await self._session.execute(
+                insert(run_history),
+                [
+                    {
+                        "id": new_id(),
+                        "tenant_id": self._tenant_id,
+                        "run_id": state.run_id,
+                        "seq": r.seq,
+                        "type": r.type,
+                        "step_key": r.step_key,
+                        "attempt": r.attempt,
+                        "data": r.data,
+                        "at": r.at,
+                    }
+                    for r in records
+                ],
+            )
+        if state.changed or records:
+            await self._session.execute(
+                update(runs)
+                .where(runs.c.id == state.run_id)
+                .values(
+                    status=state.status.value,
+                    reason=state.reason,
+                    vars=state.vars,
+                    outputs=state.outputs,
+                    error=state.error,
+                    state=state.state,
+                    started_at=state.started_at,
+                    finished_at=state.finished_at,
+                    deadline_at=state.deadline_at,  # a resumed run gets a new deadline
+                    updated_at=now,
+                    history_seq=state.history_seq,
+                )
+            )
+            state.changed = False
+        return records
+
+    def _history_records(self, state: RunState) -> builtins.list[HistoryRecord]:
+        records = []
+        for entry in state.history:
+            state.history_seq += 1
+            records.append(
+                HistoryRecord(
+                    state.history_seq,
+                    entry.type,
+                    entry.step_key,
+                    entry.attempt,
+                    _jsonable(entry.data),
+                    entry.at,
+                )
+            )
+        state.history = []
+        return records
+
+    async def _row(self, state: RunState, instance: Instance) -> dict[str, Any]:
+        output, output_ref = instance.output, None
+        if output is not None:
+            encoded = json.dumps(output, separators=(",", ":"))
+            if len(encoded) > INLINE_OUTPUT_BYTES:
+                output_ref = new_id()
+                await self._session.execute(
+                    insert(run_payloads).values(
+                        id=output_ref,
+                        tenant_id=self._tenant_id,
+                        run_id=state.run_id,
+                        data=encoded,
+                        size=len(encoded),
+                        created_at=instance.finished_at or state.started_at,
+                    )
+                )
+                output = None
+        return {
+            "id": instance.id,
+            "tenant_id": self._tenant_id,
+            "run_id": state.run_id,
+            "key": instance.key,
+            "step_id": instance.step_id,
+            "step_type": instance.step_type,
+            "scope_key": instance.scope_key,
+            "status": instance.status.value,
+            "attempt": instance.attempt,
+            "lease_losses": instance.lease_losses,
+            "fencing": instance.fencing,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "ready_at": instance.ready_at,
+            "wake_at": instance.wake_at,
+            "output": output,
+            "output_ref": output_ref,
+            "error": instance.error,
+            "state": instance.state,
+            "reason": instance.reason,
+            "handled": instance.handled,
+            "finished_order": instance.finished_order,
+            "started_at": instance.started_at,
+            "finished_at": instance.finished_at,
+        }
+
+    async def list_runs(
+        self, *, status: str | None, workflow: str | None, limit: int, before: str | None
+    ) -> builtins.list[RunSummary]:
+        query = select(runs).where(runs.c.tenant_id == self._tenant_id)
+        if status:
+            query = query.where(runs.c.status == status)
+        if workflow:
+            query = query.where(runs.c.workflow_name == workflow)
+        if before:
+            query = query.where(runs.c.id < before)
+        rows = await self._session.execute(query.order_by(runs.c.id.desc()).limit(limit))
+        return [_summary(row) for row in rows.mappings()]
+
+    async def history(
+        self, run_id: str, *, after_seq: int, limit: int
+    ) -> builtins.list[HistoryRecord]:
+        query = (
+            select(run_history)
+            .where(
+                run_history.c.run_id == run_id,
+                run_history.c.tenant_id == self._tenant_id,
+                run_history.c.seq > after_seq,
+            )
+            .order_by(run_history.c.seq)
+            .limit(limit)
+        )
+        return [
+            HistoryRecord(r["seq"], r["type"], r["step_key"], r["attempt"], r["data"], r["at"])
+            for r in (await self._session.execute(query)).mappings()
+        ]
+
+    async def waiting_approvals(
+        self,
+    ) -> builtins.list[tuple[str, str, str, dict[str, Any], datetime | None]]:
+        query = (
+            select(
+                run_steps.c.run_id,
+                run_steps.c.key,
+                runs.c.workflow_name,
+                run_steps.c.state,
+                run_steps.c.wake_at,
+            )
+            .join(runs, runs.c.id == run_steps.c.run_id)
+            .where(
+                run_steps.c.tenant_id == self._tenant_id,
+                run_steps.c.status == StepStatus.WAITING.value,
+                run_steps.c.step_type == "approval",
+            )
+            .order_by(run_steps.c.id)
+        )
+        return [
+            (r.run_id, r.key, r.workflow_name, r.state, r.wake_at)
+            for r in (await self._session.execute(query)).all()
+        ]
+
+    async def count_active(self) -> int:
+        query = select(func.count()).where(
+            runs.c.tenant_id == self._tenant_id,
+            runs.c.status.in_([RunStatus.RUNNING.value, RunStatus.WAITING.value]),
+        )
+        return int((await self._session.execute(query)).scalar_one())
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _instance(row: RowMapping, payloads: dict[str, Any]) -> Instance:
+    output = payloads.get(row["output_ref"]) if row["output_ref"] else row["output"]
+    return Instance(
+        key=row["key"],
+        step_id=row["step_id"],
+        scope_key=row["scope_key"],
+        status=StepStatus(row["status"]),
+        id=row["id"],
+        attempt=row["attempt"],
+        output=output,
+        error=row["error"],
+        state=dict(row["state"] or {}),
+        reason=row["reason"],
+        ready_at=row["ready_at"],
+        wake_at=row["wake_at"],
+        handled=bool(row["handled"]),
+        finished_order=row["finished_order"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        step_type=row["step_type"],
+        fencing=row["fencing"],
+        lease_losses=row["lease_losses"],
+    )
+
+
+def _state(row: RowMapping, instances: dict[str, Instance]) -> RunState:
+    return RunState(
+        run_id=row["id"],
+        tenant_id=row["tenant_id"],
+        workflow_name=row["workflow_name"],
+        version=row["version"],
+        status=RunStatus(row["status"]),
+        inputs=row["inputs"],
+        started_at=row["started_at"] or row["created_at"],
+        vars=dict(row["vars"] or {}),
+        outputs=row["outputs"],
+        error=row["error"],
+        reason=row["reason"],
+        state=dict(row["state"] or {}),
+        instances=instances,
+        finished_at=row["finished_at"],
+        workflow_id=row["workflow_id"],
+        version_id=row["version_id"],
+        trigger=row["trigger"],
+        idempotency_key=row["idempotency_key"],
+        parent_run_id=row["parent_run_id"],
+        parent_step_key=row["parent_step_key"],
+        created_by=row["created_by"],
+        deadline_at=row["deadline_at"],
+        history_seq=row["history_seq"],
+    )
+
+
+def _summary(row: RowMapping) -> RunSummary:
+    return RunSummary(
+        id=row["id"],
+        workflow=row["workflow_name"],
+        version=row["version"],
+        status=row["status"],
+        reason=row["reason"],
+        trigger=row["trigger"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+        parent_run_id=row["parent_run_id"],
+    )
+
+
+__all__ = ["HistoryEntry", "HistoryRecord", "RunSummary", "SqlRunRepository"]

@@ -1,0 +1,114 @@
+"""Tables of the durable engine: runs, step instances, history, and large payloads."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from flowwright.kernel.adapters.metadata import metadata, tenant_owned
+from flowwright.kernel.adapters.types import UtcDateTime
+
+runs = Table(
+    tenant_owned("runs"),
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("workflow_id", String(36), nullable=False),
+    Column("workflow_name", String(63), nullable=False),
+    Column("version_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("inputs", JSON, nullable=False),
+    Column("vars", JSON, nullable=False),
+    Column("outputs", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("state", JSON, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("trigger", String(20), nullable=False),
+    Column("parent_run_id", String(36), nullable=True),
+    Column("parent_step_key", String(500), nullable=True),
+    Column("created_by", String(36), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("deadline_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("history_seq", Integer, nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_runs_tenant_idempotency_key"),
+    Index("ix_runs_tenant_created", "tenant_id", "created_at"),
+    Index("ix_runs_status_deadline", "status", "deadline_at"),
+    Index("ix_runs_parent_run_id", "parent_run_id"),
+)
+
+run_steps = Table(
+    tenant_owned("run_steps"),
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("run_id", String(36), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(500), nullable=False),
+    Column("step_id", String(64), nullable=False),
+    Column("step_type", String(32), nullable=False),
+    Column("scope_key", String(500), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("lease_losses", Integer, nullable=False),
+    Column("fencing", BigInteger, nullable=False),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("ready_at", UtcDateTime, nullable=True),
+    Column("wake_at", UtcDateTime, nullable=True),
+    Column("output", JSON, nullable=True),
+    Column("output_ref", String(36), nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("state", JSON, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("handled", Boolean, nullable=False),
+    Column("finished_order", Integer, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    UniqueConstraint("run_id", "key", name="uq_run_steps_run_key"),
+    Index("ix_run_steps_status_ready_at", "status", "ready_at"),
+    Index("ix_run_steps_status_wake_at", "status", "wake_at"),
+    Index("ix_run_steps_status_lease", "status", "lease_expires_at"),
+)
+
+run_history = Table(
+    tenant_owned("run_history"),
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("run_id", String(36), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("step_key", String(500), nullable=True),
+    Column("attempt", Integer, nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("run_id", "seq", name="uq_run_history_run_seq"),
+)
+
+# Step outputs above the inline limit live here, out of the rows the scheduler scans.
+run_payloads = Table(
+    tenant_owned("run_payloads"),
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("run_id", String(36), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_run_payloads_run_id", "run_id"),
+)

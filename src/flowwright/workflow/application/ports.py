@@ -1,0 +1,135 @@
+"""Ports of the workflow context."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from flowwright.kernel.unit_of_work import UnitOfWork
+from flowwright.workflow.domain.runs.outcome import Outcome
+from flowwright.workflow.domain.runs.queue import Due, Lease
+from flowwright.workflow.domain.runs.state import RunState
+from flowwright.workflow.domain.versions import Workflow, WorkflowVersion
+
+
+class WorkflowRepository(Protocol):
+    """Workflows and versions of the unit of work's tenant."""
+
+    async def get_by_name(self, name: str) -> Workflow | None: ...
+    async def get(self, workflow_id: str) -> Workflow | None: ...
+    async def add(self, workflow: Workflow) -> None: ...
+    async def update(self, workflow: Workflow) -> None: ...
+    async def list(self) -> builtins.list[Workflow]: ...
+    async def names(self) -> frozenset[str]: ...
+    async def add_version(self, version: WorkflowVersion) -> None: ...
+    async def get_version(self, workflow_id: str, number: int) -> WorkflowVersion | None: ...
+    async def get_version_by_id(self, version_id: str) -> WorkflowVersion | None: ...
+    async def list_versions(self, workflow_id: str) -> builtins.list[WorkflowVersion]: ...
+    async def webhook_paths(self) -> Mapping[str, str]:
+        """Webhook path -> name of the workflow that answers it."""
+        ...
+
+    async def set_webhook_paths(
+        self, workflow_id: str, paths: builtins.list[str], *, at: datetime
+    ) -> None: ...
+
+
+class WorkflowUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def workflows(self) -> WorkflowRepository: ...
+
+
+class WorkflowUnitOfWorkFactory(Protocol):
+    def __call__(self, tenant_id: str) -> WorkflowUnitOfWork: ...
+
+
+class RunRepository(Protocol):
+    """Runs of the unit of work's tenant (see adapters/run_store.py)."""
+
+    async def insert_run(self, state: RunState, now: datetime) -> None: ...
+    async def find_by_idempotency_key(self, key: str) -> str | None: ...
+    async def load(self, run_id: str, *, lock: bool) -> RunState | None: ...
+    async def save(self, state: RunState, now: datetime) -> builtins.list[Any]: ...
+    async def count_active(self) -> int: ...
+    async def list_runs(
+        self, *, status: str | None, workflow: str | None, limit: int, before: str | None
+    ) -> builtins.list[Any]: ...
+    async def history(self, run_id: str, *, after_seq: int, limit: int) -> builtins.list[Any]: ...
+    async def waiting_approvals(self) -> builtins.list[Any]: ...
+
+
+class EngineUnitOfWork(WorkflowUnitOfWork, Protocol):
+    @property
+    def runs(self) -> RunRepository: ...
+
+
+class EngineUnitOfWorkFactory(Protocol):
+    def __call__(self, tenant_id: str) -> EngineUnitOfWork: ...
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """One attempt of a step with effects, as an executor receives it."""
+
+    tenant_id: str
+    run_id: str
+    workflow: str
+    step_key: str
+    step_id: str
+    step_type: str
+    attempt: int
+    idempotency_key: str
+    config: dict[str, Any]
+    timeout_ms: int | None
+
+
+class StepExecutor(Protocol):
+    async def execute(self, call: StepCall) -> Outcome: ...
+
+
+class HttpReply(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def body(self) -> bytes: ...
+
+
+class OutboundHttp(Protocol):
+    """An HTTP client that refuses internal destinations (the integrations context has one)."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | Sequence[str]] | None = None,
+        json_body: Any = None,
+        timeout: float | None = None,  # noqa: ASYNC109  (forwarded to the client's own timeouts)
+        idempotency_key: str | None = None,
+    ) -> HttpReply: ...
+
+
+class RunQueue(Protocol):
+    """Work across tenants (see adapters/run_queue.py)."""
+
+    async def lease(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        types: frozenset[str],
+        tenant_step_cap: int,
+    ) -> builtins.list[Lease]: ...
+    async def renew(self, lease: Lease, until: datetime) -> bool: ...
+    async def due_timers(self, now: datetime, limit: int) -> builtins.list[Due]: ...
+    async def expired_leases(self, now: datetime, limit: int) -> builtins.list[Due]: ...
+    async def overdue_runs(self, now: datetime, limit: int) -> builtins.list[Due]: ...
+    async def queued_runs(self, limit: int) -> builtins.list[Due]: ...

@@ -1,0 +1,210 @@
+"""The worker role: lease ready steps with effects, execute them, and record their outcomes.
+
+It also sweeps what is due: timers and approval timeouts, leases whose worker vanished, runs
+past their deadline, and runs queued behind their tenant's concurrency limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Mapping
+from datetime import timedelta
+
+import structlog
+
+from flowwright.kernel.clock import Clock
+from flowwright.kernel.errors import FlowwrightError
+from flowwright.kernel.ids import new_id
+from flowwright.workflow.application.engine import Engine
+from flowwright.workflow.application.ports import RunQueue, StepCall, StepExecutor
+from flowwright.workflow.domain.runs.outcome import Failed, Outcome
+from flowwright.workflow.domain.runs.queue import Due, Lease
+
+log = structlog.get_logger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        engine: Engine,
+        queue: RunQueue,
+        executors: Mapping[str, StepExecutor],
+        clock: Clock,
+        *,
+        concurrency: int = 16,
+        poll_interval: float = 0.25,
+        sweep_interval: float = 0.5,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.executors = executors
+        self.clock = clock
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.sweep_interval = sweep_interval
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("engine worker started", owner=self.owner)
+        signal = self.engine.signals.work_available
+        next_sweep = 0.0
+        loop = asyncio.get_running_loop()
+        try:
+            while not stop.is_set():
+                signal.clear()
+                drained = True
+                try:
+                    free = self.concurrency - len(self._tasks)
+                    leased = await self.lease_and_start()
+                    # Fewer leases than free slots: nothing else is ready now, so asking again at
+                    # once would only cost a transaction. Wait for a wake-up (this process's
+                    # completions and starts signal) or the poll interval (other processes').
+                    drained = leased == 0 or leased < free
+                    if loop.time() >= next_sweep:
+                        await self.sweep()
+                        next_sweep = loop.time() + self.sweep_interval
+                except Exception as exc:  # the database may be briefly unreachable
+                    log.warning("worker pass failed", error=repr(exc))
+                if drained:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(_first(stop, signal), self.poll_interval)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def lease_and_start(self) -> int:
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        now = self.clock.now()
+        leases = await self.queue.lease(
+            owner=self.owner,
+            now=now,
+            until=now + timedelta(milliseconds=self.engine.settings.lease_ms),
+            limit=free,
+            types=frozenset(self.executors),
+            tenant_step_cap=self.engine.settings.tenant_step_cap,
+        )
+        for lease in leases:
+            task = asyncio.create_task(self.execute(lease))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(leases)
+
+    async def execute(self, lease: Lease) -> None:
+        prepared = await self.engine.prepare(
+            lease.tenant_id, lease.run_id, lease.key, lease.attempt, lease.fencing
+        )
+        if prepared is None:
+            return
+        outcome = prepared if isinstance(prepared, Failed) else await self._attempt(lease, prepared)
+        if outcome is None:
+            return  # the lease was lost while running: another worker owns the step now
+        recorded = await self.engine.complete(
+            lease.tenant_id, lease.run_id, lease.key, lease.fencing, outcome
+        )
+        if not recorded:
+            log.warning(
+                "completion refused: the step was taken over or has ended",
+                step=lease.key,
+                run_id=lease.run_id,
+                fencing=lease.fencing,
+            )
+
+    async def _attempt(self, lease: Lease, call: StepCall) -> Outcome | None:
+        executor = self.executors[call.step_type]
+        work = asyncio.create_task(self._guarded(executor, call))
+        heartbeat = asyncio.create_task(self._heartbeat(lease, work))
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if heartbeat.done() and heartbeat.result() is False:
+                return None
+            raise
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await heartbeat
+
+    async def _guarded(self, executor: StepExecutor, call: StepCall) -> Outcome:
+        timeout = call.timeout_ms / 1000 if call.timeout_ms else None
+        try:
+            return await asyncio.wait_for(executor.execute(call), timeout)
+        except TimeoutError:
+            return Failed(
+                "step_timeout",
+                f"the step did not finish within {call.timeout_ms} ms",
+                retryable=True,
+            )
+        except FlowwrightError as exc:
+            return Failed(exc.code, exc.message, retryable=exc.retryable)
+        except Exception as exc:  # an executor bug must not kill the worker
+            log.exception("step executor failed", step=call.step_key, run_id=call.run_id)
+            return Failed("executor_error", f"{type(exc).__name__}: {exc}", retryable=True)
+
+    async def _heartbeat(self, lease: Lease, work: asyncio.Task[Outcome]) -> bool:
+        interval = self.engine.settings.lease_ms / 3000
+        while not work.done():
+            await asyncio.sleep(interval)
+            until = self.clock.now() + timedelta(milliseconds=self.engine.settings.lease_ms)
+            try:
+                renewed = await self.queue.renew(lease, until)
+            except Exception as exc:
+                # The database may be briefly unreachable: keep the attempt and try again; if
+                # the lease runs out meanwhile, the fencing token refuses our completion.
+                log.warning("lease renewal failed", step=lease.key, error=repr(exc))
+                continue
+            if not renewed:
+                log.warning(
+                    "lease lost; abandoning the attempt", step=lease.key, run_id=lease.run_id
+                )
+                work.cancel()
+                return False
+        return True
+
+    async def sweep(self) -> None:
+        """Fire what is due; one item that fails is logged and must not hold up the others."""
+        now = self.clock.now()
+        for due in await self.queue.due_timers(now, 100):
+            assert due.key is not None
+            await self._isolated(
+                "timer", due, self.engine.fire_due_timer(due.tenant_id, due.run_id, due.key)
+            )
+        for due in await self.queue.expired_leases(now, 100):
+            assert due.key is not None
+            await self._isolated(
+                "lease recovery",
+                due,
+                self.engine.recover_lease(due.tenant_id, due.run_id, due.key, due.fencing),
+            )
+        for due in await self.queue.overdue_runs(now, 100):
+            await self._isolated(
+                "run timeout", due, self.engine.time_out(due.tenant_id, due.run_id)
+            )
+        for due in await self.queue.queued_runs(100):
+            await self._isolated("promotion", due, self.engine.promote(due.tenant_id, due.run_id))
+
+    async def _isolated(self, what: str, due: Due, work: Awaitable[object]) -> None:
+        try:
+            await work
+        except Exception as exc:
+            log.warning(
+                f"{what} failed; will retry on a later sweep",
+                run_id=due.run_id,
+                step=due.key,
+                error=repr(exc),
+            )
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,1 @@
+"""Runs: the durable execution model (statuses, step instances, scheduling decisions)."""

@@ -1,0 +1,639 @@
+"""The engine's use cases on the in-memory ports: starting, completing, timers, leases, people."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from engine_kit import lease_all, lease_one, publish
+
+from flowwright.kernel.clock import FixedClock
+from flowwright.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from flowwright.workflow.adapters.memory import (
+    InMemoryEngineUnitOfWorkFactory,
+    InMemoryRunQueue,
+    InMemoryWorkflowStore,
+)
+from flowwright.workflow.application import run_queries
+from flowwright.workflow.application.engine import Engine, EngineSettings, InvalidInputs
+from flowwright.workflow.application.ports import StepCall
+from flowwright.workflow.application.signals import RunSignals
+from flowwright.workflow.domain.caller import Caller
+from flowwright.workflow.domain.runs.outcome import Failed, Succeeded
+from flowwright.workflow.domain.runs.queue import Due
+from flowwright.workflow.domain.runs.state import RunState
+from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
+
+GREETER = """
+inputs:
+  name: {type: string, default: world}
+  count: {type: integer, required: true}
+steps:
+  - {id: greet, type: transform, output: "hello ${{ inputs.name }} x${{ inputs.count }}"}
+outputs:
+  text: ${{ steps.greet.output }}
+"""
+CALLER = """
+inputs:
+  path: {type: string, default: ping}
+steps:
+  - {id: call, type: http, url: "https://api.example.com/${{ inputs.path }}"}
+  - {id: after, type: transform, needs: [call], output: "${{ steps.call.output.status }}"}
+outputs:
+  status: ${{ steps.after.output }}
+"""
+REVIEW = """
+timeout: 1h
+steps:
+  - id: review
+    type: approval
+    message: Ship it?
+    approvers: {roles: [editor]}
+"""
+
+
+async def load(engine: Engine, caller: Caller, run_id: str) -> RunState:
+    return await engine.get(caller, run_id)
+
+
+def with_settings(
+    uow_factory: InMemoryEngineUnitOfWorkFactory, clock: FixedClock, **settings: int
+) -> Engine:
+    return Engine(uow_factory, clock, RunSignals(), EngineSettings(**settings))
+
+
+# --- starting ------------------------------------------------------------------------------------
+
+
+async def test_start_run_applies_input_defaults_and_runs_compute_steps_at_once(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "greeter", GREETER)
+
+    started = await engine.start_run(owner, "greeter", inputs={"count": 2})
+
+    assert started.created
+    run = await load(engine, owner, started.state.run_id)
+    assert run.inputs == {"name": "world", "count": 2}
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.outputs == {"text": "hello world x2"}
+    (finished,) = store.events_named("workflow.RunFinished")
+    assert finished.payload["run_id"] == run.run_id
+    assert finished.payload["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [{}, {"count": "two"}, {"count": 1, "extra": True}],
+    ids=["missing", "wrong-type", "unknown"],
+)
+async def test_start_run_refuses_inputs_that_do_not_match_the_declaration(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+    inputs: dict[str, object],
+) -> None:
+    await publish(uow_factory, clock, owner, "greeter", GREETER)
+
+    with pytest.raises(InvalidInputs) as refused:
+        await engine.start_run(owner, "greeter", inputs=inputs)
+
+    assert refused.value.details["errors"]
+    assert store.runs == {}
+
+
+async def test_start_run_of_an_unknown_workflow_is_not_found(engine: Engine, owner: Caller) -> None:
+    with pytest.raises(NotFound):
+        await engine.start_run(owner, "nope", inputs={})
+
+
+async def test_the_same_idempotency_key_starts_one_run(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "greeter", GREETER)
+
+    first = await engine.start_run(owner, "greeter", inputs={"count": 1}, idempotency_key="req-1")
+    second = await engine.start_run(owner, "greeter", inputs={"count": 9}, idempotency_key="req-1")
+
+    assert first.created and not second.created
+    assert second.state.run_id == first.state.run_id
+    assert second.state.inputs == {"name": "world", "count": 1}
+    assert len(store.runs) == 1
+
+
+async def test_runs_over_the_tenant_cap_queue_until_promote_finds_a_free_slot(
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    engine = with_settings(uow_factory, clock, tenant_run_cap=1)
+    await publish(uow_factory, clock, owner, "review", REVIEW)
+    first = await engine.start_run(owner, "review", inputs={})
+    assert first.state.status is RunStatus.WAITING
+
+    second = await engine.start_run(owner, "review", inputs={})
+
+    queued = await load(engine, owner, second.state.run_id)
+    assert queued.status is RunStatus.QUEUED
+    assert queued.reason is not None and "concurrent run limit" in queued.reason
+    assert queued.instances == {}
+    assert await queue.queued_runs(10) == [Due("acme", queued.run_id)]
+    assert not await engine.promote("acme", queued.run_id)
+
+    await engine.decide(owner, first.state.run_id, "review", approved=True, comment=None)
+    assert await engine.promote("acme", queued.run_id)
+
+    promoted = await load(engine, owner, queued.run_id)
+    assert promoted.status is RunStatus.WAITING
+    assert promoted.reason == "waiting for a timer, an approval or a child run"
+    assert promoted.instances["review"].status is StepStatus.WAITING
+    assert await queue.queued_runs(10) == []
+
+
+# --- steps with effects --------------------------------------------------------------------------
+
+
+async def test_prepare_renders_the_attempt_and_complete_records_its_outcome(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={"path": "users"})).state.run_id
+    lease = await lease_one(queue, clock, "call")
+
+    call = await engine.prepare("acme", run_id, "call", lease.attempt, lease.fencing)
+
+    assert isinstance(call, StepCall)
+    assert call.config["url"] == "https://api.example.com/users"
+    assert call.config["method"] == "GET"
+    assert (call.attempt, call.idempotency_key, call.workflow) == (1, f"{run_id}/call", "caller")
+    assert await engine.prepare("acme", run_id, "call", lease.attempt, lease.fencing + 1) is None
+
+    done = await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 204}))
+
+    assert done
+    run = await load(engine, owner, run_id)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.outputs == {"status": 204}
+
+
+async def test_complete_with_a_stale_fencing_token_is_refused(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
+    lease = await lease_one(queue, clock, "call")
+
+    stale = await engine.complete("acme", run_id, "call", lease.fencing - 1, Succeeded(1))
+
+    assert not stale
+    run = await load(engine, owner, run_id)
+    assert run.instances["call"].status is StepStatus.RUNNING
+    assert await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 1}))
+    # Once finished, the same lease cannot complete it again.
+    assert not await engine.complete("acme", run_id, "call", lease.fencing, Failed("X", "late"))
+
+
+async def test_an_output_larger_than_the_limit_fails_the_step(
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    engine = with_settings(uow_factory, clock, max_output_bytes=100)
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
+    lease = await lease_one(queue, clock, "call")
+
+    await engine.complete("acme", run_id, "call", lease.fencing, Succeeded("x" * 200))
+
+    run = await load(engine, owner, run_id)
+    error = run.instances["call"].error
+    assert error is not None and error["code"] == "payload_too_large"
+    assert run.status is RunStatus.FAILED
+
+
+async def test_a_lost_lease_is_recovered_until_the_limit_then_the_step_fails(
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    engine = with_settings(uow_factory, clock, lease_loss_limit=2)
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
+
+    for losses in (1, 2):
+        lease = await lease_one(queue, clock, "call")
+        assert lease.attempt == losses
+        clock.advance(timedelta(seconds=31))
+        (due,) = await queue.expired_leases(clock.now(), 10)
+        assert due == Due("acme", run_id, "call", lease.fencing)
+        await engine.recover_lease("acme", run_id, "call", due.fencing)
+        step = (await load(engine, owner, run_id)).instances["call"]
+        assert (step.status, step.lease_losses) == (StepStatus.READY, losses)
+        assert not await engine.complete("acme", run_id, "call", lease.fencing, Succeeded(1))
+
+    await lease_one(queue, clock, "call")
+    clock.advance(timedelta(seconds=31))
+    await engine.recover_lease("acme", run_id, "call")
+
+    run = await load(engine, owner, run_id)
+    error = run.instances["call"].error
+    assert error is not None and error["code"] == "worker_lost"
+    assert run.status is RunStatus.FAILED
+    types = [r.type for r in store.history_of(run_id)]
+    assert types.count("step_lease_expired") == 3
+    assert types.count("step_started") == 3
+
+
+async def test_recovering_an_old_lease_leaves_a_newer_lease_alone(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
+    first = await lease_one(queue, clock, "call")
+    clock.advance(timedelta(seconds=31))
+    (due,) = await queue.expired_leases(clock.now(), 10)
+    await engine.recover_lease("acme", run_id, "call", due.fencing)
+    second = await lease_one(queue, clock, "call")
+
+    # A second sweeper acting on what it found before the step was leased again.
+    await engine.recover_lease("acme", run_id, "call", first.fencing)
+
+    step = (await load(engine, owner, run_id)).instances["call"]
+    assert (step.status, step.fencing, step.lease_losses) == (StepStatus.RUNNING, second.fencing, 1)
+    assert await engine.complete("acme", run_id, "call", second.fencing, Succeeded({"status": 1}))
+
+
+async def test_a_retryable_failure_is_leased_again_once_its_backoff_passed(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(
+        uow_factory,
+        clock,
+        owner,
+        "flaky",
+        """
+        steps:
+          - id: call
+            type: http
+            url: "https://api.example.com"
+            retry: {max_attempts: 2, backoff: fixed, initial: 10s, jitter: false}
+        """,
+    )
+    run_id = (await engine.start_run(owner, "flaky", inputs={})).state.run_id
+    first = await lease_one(queue, clock, "call")
+    await engine.complete("acme", run_id, "call", first.fencing, Failed("X", "x", retryable=True))
+
+    assert await lease_all(queue, clock) == []
+    clock.advance(timedelta(seconds=10))
+    second = await lease_one(queue, clock, "call")
+
+    assert (second.attempt, second.fencing) == (2, first.fencing + 1)
+
+
+# --- timers, deadlines and people ----------------------------------------------------------------
+
+
+async def test_a_due_timer_fires_and_the_run_goes_on(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(
+        uow_factory,
+        clock,
+        owner,
+        "napper",
+        """
+        steps:
+          - {id: nap, type: delay, duration: 5m}
+          - {id: after, type: transform, needs: [nap], output: awake}
+        """,
+    )
+    run_id = (await engine.start_run(owner, "napper", inputs={})).state.run_id
+    assert await queue.due_timers(clock.now(), 10) == []
+
+    await engine.fire_due_timer("acme", run_id, "nap")  # too early: nothing happens
+    assert (await load(engine, owner, run_id)).status is RunStatus.WAITING
+
+    clock.advance(timedelta(minutes=5))
+    assert await queue.due_timers(clock.now(), 10) == [Due("acme", run_id, "nap", 0)]
+    await engine.fire_due_timer("acme", run_id, "nap")
+
+    run = await load(engine, owner, run_id)
+    assert run.instances["after"].output == "awake"
+    assert run.status is RunStatus.SUCCEEDED
+
+
+async def test_a_run_past_its_timeout_ends_timed_out(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "review", REVIEW)
+    run_id = (await engine.start_run(owner, "review", inputs={})).state.run_id
+    clock.advance(timedelta(minutes=30))
+    assert await queue.overdue_runs(clock.now(), 10) == []
+    await engine.time_out("acme", run_id)  # not due: nothing happens
+    assert (await load(engine, owner, run_id)).status is RunStatus.WAITING
+
+    clock.advance(timedelta(hours=1))
+    assert await queue.overdue_runs(clock.now(), 10) == [Due("acme", run_id)]
+    await engine.time_out("acme", run_id)
+
+    run = await load(engine, owner, run_id)
+    assert run.status is RunStatus.TIMED_OUT
+    assert run.reason == "the run exceeded its timeout of 3600000 ms"
+    assert run.instances["review"].status is StepStatus.CANCELLED
+    assert store.events_named("workflow.RunFinished")[-1].payload["status"] == "timed_out"
+
+
+async def test_an_approval_is_decided_only_by_its_roles_or_an_owner(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "review", REVIEW)
+    run_id = (await engine.start_run(owner, "review", inputs={})).state.run_id
+    viewer = Caller("acme", "vic", "viewer")
+    editor = Caller("acme", "eddie", "editor")
+
+    with pytest.raises(PermissionDenied):
+        await engine.decide(viewer, run_id, "review", approved=True, comment=None)
+    with pytest.raises(NotFound):
+        await engine.decide(editor, run_id, "nope", approved=True, comment=None)
+    waiting = await run_queries.waiting_approvals(editor, uow_factory)
+    assert [(w.run_id, w.step_key, w.message, w.approver_roles) for w in waiting] == [
+        (run_id, "review", "Ship it?", ["editor"])
+    ]
+
+    run = await engine.decide(editor, run_id, "review", approved=True, comment="lgtm")
+
+    output = run.instances["review"].output
+    assert (output["approved"], output["decided_by"], output["comment"]) == (True, "eddie", "lgtm")
+    assert run.status is RunStatus.SUCCEEDED
+    with pytest.raises(NotFound):  # decided already
+        await engine.decide(editor, run_id, "review", approved=False, comment=None)
+
+    other = (await engine.start_run(owner, "review", inputs={})).state.run_id
+    decided = await engine.decide(owner, other, "review", approved=False, comment=None)
+    assert decided.instances["review"].output["approved"] is False
+
+
+async def test_runs_of_another_tenant_are_not_found(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "review", REVIEW)
+    run_id = (await engine.start_run(owner, "review", inputs={})).state.run_id
+    stranger = Caller("globex", "mallory", "owner")
+
+    with pytest.raises(NotFound):
+        await engine.get(stranger, run_id)
+    with pytest.raises(NotFound):
+        await engine.cancel(stranger, run_id)
+    with pytest.raises(NotFound):
+        await engine.decide(stranger, run_id, "review", approved=True, comment=None)
+    assert (await load(engine, owner, run_id)).status is RunStatus.WAITING
+
+
+# --- sub-workflows -------------------------------------------------------------------------------
+
+CHILD = """
+inputs:
+  who: {type: string}
+steps:
+  - {id: review, type: approval, message: "Welcome ${{ inputs.who }}?"}
+outputs:
+  welcomed: ${{ inputs.who }}
+  approved: ${{ steps.review.output.approved }}
+"""
+PARENT = """
+steps:
+  - {id: onboard, type: subworkflow, workflow: child, inputs: {who: ann}}
+outputs:
+  result: ${{ steps.onboard.output }}
+"""
+
+
+async def test_a_subworkflow_starts_a_linked_child_and_completes_when_it_finishes(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "child", CHILD)
+    await publish(uow_factory, clock, owner, "parent", PARENT)
+
+    parent = (await engine.start_run(owner, "parent", inputs={})).state
+
+    step = parent.instances["onboard"]
+    assert step.status is StepStatus.WAITING
+    child_id = step.state["child_run_id"]
+    child = await load(engine, owner, child_id)
+    assert (child.parent_run_id, child.parent_step_key) == (parent.run_id, "onboard")
+    assert (child.trigger, child.inputs, child.status) == ("subworkflow", {"who": "ann"}, "waiting")
+    assert parent.status is RunStatus.WAITING
+
+    await engine.decide(owner, child_id, "review", approved=True, comment=None)
+
+    finished = await load(engine, owner, parent.run_id)
+    assert finished.status is RunStatus.SUCCEEDED
+    assert finished.outputs == {"result": {"welcomed": "ann", "approved": True}}
+    assert [e.payload["run_id"] for e in store.events_named("workflow.RunFinished")] == [
+        child_id,
+        parent.run_id,
+    ]
+
+
+async def test_a_child_that_finishes_at_once_completes_its_parent_in_the_same_start(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(
+        uow_factory,
+        clock,
+        owner,
+        "child",
+        """
+        inputs:
+          who: {type: string}
+        steps:
+          - {id: hi, type: transform, output: "hi ${{ inputs.who }}"}
+        outputs:
+          text: ${{ steps.hi.output }}
+        """,
+    )
+    await publish(uow_factory, clock, owner, "parent", PARENT)
+
+    parent = (await engine.start_run(owner, "parent", inputs={})).state
+
+    assert parent.status is RunStatus.SUCCEEDED
+    assert parent.outputs == {"result": {"text": "hi ann"}}
+
+
+async def test_a_failing_child_fails_the_parent_step(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "child", CHILD)
+    await publish(uow_factory, clock, owner, "parent", PARENT)
+    parent = (await engine.start_run(owner, "parent", inputs={})).state
+    child_id = parent.instances["onboard"].state["child_run_id"]
+
+    await engine.cancel(owner, child_id)
+
+    failed = await load(engine, owner, parent.run_id)
+    error = failed.instances["onboard"].error
+    assert error is not None
+    assert (error["code"], error["child_run_id"]) == ("child_run_failed", child_id)
+    assert failed.status is RunStatus.FAILED
+
+
+async def test_cancelling_a_parent_cancels_its_waiting_child(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "child", CHILD)
+    await publish(uow_factory, clock, owner, "parent", PARENT)
+    parent = (await engine.start_run(owner, "parent", inputs={})).state
+    child_id = parent.instances["onboard"].state["child_run_id"]
+
+    cancelled = await engine.cancel(owner, parent.run_id)
+
+    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.reason == f"cancelled by {owner.user_id}"
+    child = await load(engine, owner, child_id)
+    assert child.status is RunStatus.CANCELLED
+    assert child.reason == "its parent run ended"
+    assert child.instances["review"].status is StepStatus.CANCELLED
+    with pytest.raises(ValidationFailed):
+        await engine.cancel(owner, parent.run_id)
+
+
+# --- resume and reads ----------------------------------------------------------------------------
+
+
+async def test_resume_runs_the_failed_step_again_and_keeps_the_rest(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
+    lease = await lease_one(queue, clock, "call")
+    await engine.complete("acme", run_id, "call", lease.fencing, Failed("HTTP_500", "down"))
+    assert (await load(engine, owner, run_id)).status is RunStatus.FAILED
+
+    resumed = await engine.resume(owner, run_id)
+
+    assert resumed.status is RunStatus.RUNNING
+    assert resumed.instances["call"].status is StepStatus.READY
+    retry = await lease_one(queue, clock, "call")
+    assert retry.fencing == lease.fencing + 1
+    await engine.complete("acme", run_id, "call", retry.fencing, Succeeded({"status": 200}))
+    finished = await load(engine, owner, run_id)
+    assert finished.status is RunStatus.SUCCEEDED
+    assert finished.outputs == {"status": 200}
+    with pytest.raises(ValidationFailed):
+        await engine.resume(owner, run_id)
+
+
+async def test_a_resumed_timed_out_run_gets_a_new_deadline(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "review", REVIEW)
+    run_id = (await engine.start_run(owner, "review", inputs={})).state.run_id
+    clock.advance(timedelta(hours=2))
+    await engine.time_out("acme", run_id)
+
+    await engine.resume(owner, run_id)
+
+    assert await queue.overdue_runs(clock.now(), 10) == []
+    await engine.time_out("acme", run_id)
+    run = await load(engine, owner, run_id)
+    assert run.status is RunStatus.WAITING
+    assert run.deadline_at == clock.now() + timedelta(hours=1)
+
+
+async def test_history_and_lists_read_what_the_engine_wrote(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "caller", CALLER)
+    run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
+    lease = await lease_one(queue, clock, "call")
+    await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 200}))
+
+    status, entries = await run_queries.history(owner, uow_factory, run_id)
+
+    assert status == "succeeded"
+    assert [e.type for e in entries] == [
+        "run_started",
+        "step_scheduled",
+        "step_started",
+        "step_succeeded",
+        "step_scheduled",
+        "step_succeeded",
+        "run_finished",
+    ]
+    assert [e.seq for e in entries] == list(range(1, 8))
+    _, tail = await run_queries.history(owner, uow_factory, run_id, after_seq=5)
+    assert [e.seq for e in tail] == [6, 7]
+    runs = await run_queries.list_runs(owner, uow_factory, status="succeeded")
+    assert [r.id for r in runs] == [run_id]
+    with pytest.raises(NotFound):
+        await run_queries.history(Caller("globex", None, "owner"), uow_factory, run_id)

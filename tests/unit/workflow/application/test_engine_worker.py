@@ -1,0 +1,264 @@
+"""The worker with a scripted executor: lease, execute, complete; errors, timeouts, lost leases."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from engine_kit import ScriptedExecutor, forever, lease_one, publish
+
+from flowwright.kernel.clock import FixedClock
+from flowwright.kernel.errors import RetryableError, ValidationFailed
+from flowwright.workflow.adapters.memory import (
+    InMemoryEngineUnitOfWorkFactory,
+    InMemoryRunQueue,
+    InMemoryWorkflowStore,
+)
+from flowwright.workflow.application.engine import Engine, EngineSettings
+from flowwright.workflow.application.ports import StepCall
+from flowwright.workflow.application.signals import RunSignals
+from flowwright.workflow.application.worker import Worker
+from flowwright.workflow.domain.caller import Caller
+from flowwright.workflow.domain.runs.outcome import Outcome, Succeeded
+from flowwright.workflow.domain.runs.state import Instance
+from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
+
+FETCH = """
+inputs:
+  path: {type: string, default: ping}
+steps:
+  - id: fetch
+    type: http
+    url: "https://api.example.com/${{ inputs.path }}"
+    retry: {max_attempts: 2, backoff: fixed, initial: 1s, jitter: false}
+outputs:
+  status: ${{ steps.fetch.output.status }}
+"""
+
+
+def worker_for(
+    engine: Engine, queue: InMemoryRunQueue, clock: FixedClock, executor: ScriptedExecutor
+) -> Worker:
+    return Worker(engine, queue, {"http": executor}, clock, poll_interval=0.01, sweep_interval=0)
+
+
+async def start(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+    body: str = FETCH,
+    inputs: dict[str, object] | None = None,
+) -> str:
+    await publish(uow_factory, clock, owner, "fetcher", body)
+    return (await engine.start_run(owner, "fetcher", inputs=inputs or {})).state.run_id
+
+
+async def step(engine: Engine, owner: Caller, run_id: str, key: str = "fetch") -> Instance:
+    return (await engine.get(owner, run_id)).instances[key]
+
+
+async def test_the_worker_leases_executes_and_completes_until_the_run_ends(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    executor = ScriptedExecutor([Succeeded({"status": 200, "headers": {}, "body": "pong"})])
+    run_id = await start(engine, uow_factory, clock, owner, inputs={"path": "health"})
+    worker = worker_for(engine, queue, clock, executor)
+    changed = engine.signals.watch(run_id)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+
+    try:
+        async with asyncio.timeout(5):
+            while (await engine.get(owner, run_id)).status is not RunStatus.SUCCEEDED:
+                await changed.wait()
+                changed.clear()
+    finally:
+        stop.set()
+        await loop
+
+    (sent,) = executor.calls
+    assert sent.config["url"] == "https://api.example.com/health"
+    assert (sent.step_key, sent.attempt, sent.idempotency_key) == ("fetch", 1, f"{run_id}/fetch")
+    assert (await engine.get(owner, run_id)).outputs == {"status": 200}
+
+
+async def test_an_executor_exception_is_a_retryable_executor_error(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    executor = ScriptedExecutor([RuntimeError("bug in the executor")])
+    run_id = await start(engine, uow_factory, clock, owner)
+    worker = worker_for(engine, queue, clock, executor)
+
+    await worker.execute(await lease_one(queue, clock, "fetch"))
+
+    retried = await step(engine, owner, run_id)
+    assert retried.status is StepStatus.READY
+    assert retried.ready_at == clock.now() + timedelta(seconds=1)
+    assert retried.error == {
+        "code": "executor_error",
+        "message": "RuntimeError: bug in the executor",
+    }
+    assert "step_retried" in [r.type for r in store.history_of(run_id)]
+
+
+async def test_a_platform_error_keeps_its_code_and_retryability(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    executor = ScriptedExecutor([RetryableError("busy"), ValidationFailed("bad request")])
+    run_id = await start(engine, uow_factory, clock, owner)
+    worker = worker_for(engine, queue, clock, executor)
+
+    await worker.execute(await lease_one(queue, clock, "fetch"))
+    assert (await step(engine, owner, run_id)).status is StepStatus.READY
+    clock.advance(timedelta(seconds=1))
+    await worker.execute(await lease_one(queue, clock, "fetch"))
+
+    failed = await step(engine, owner, run_id)
+    assert failed.status is StepStatus.FAILED
+    assert failed.error == {"code": "validation_failed", "message": "bad request"}
+    assert failed.attempt == 2
+
+
+async def test_an_attempt_past_the_step_timeout_fails_with_step_timeout(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    executor = ScriptedExecutor([forever])
+    run_id = await start(
+        engine,
+        uow_factory,
+        clock,
+        owner,
+        """
+        steps:
+          - {id: fetch, type: http, url: "https://api.example.com", timeout: 20ms}
+        """,
+    )
+    worker = worker_for(engine, queue, clock, executor)
+
+    await asyncio.wait_for(worker.execute(await lease_one(queue, clock, "fetch")), 5)
+
+    assert executor.cancelled.is_set()
+    failed = await step(engine, owner, run_id)
+    assert failed.error == {
+        "code": "step_timeout",
+        "message": "the step did not finish within 20 ms",
+    }
+    assert (await engine.get(owner, run_id)).status is RunStatus.FAILED
+
+
+async def test_a_lost_lease_abandons_the_attempt_without_completing_it(
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    # Heartbeats every 10 ms.
+    engine = Engine(uow_factory, clock, RunSignals(), EngineSettings(lease_ms=30))
+    started = asyncio.Event()
+
+    async def stuck(call: StepCall) -> Outcome:
+        started.set()
+        return await forever(call)
+
+    executor = ScriptedExecutor([stuck])
+    run_id = await start(engine, uow_factory, clock, owner)
+    worker = worker_for(engine, queue, clock, executor)
+    first = await lease_one(queue, clock, "fetch")
+    attempt = asyncio.create_task(worker.execute(first))
+    await asyncio.wait_for(started.wait(), 5)
+
+    # The worker looks dead: its lease expires, a sweeper recovers it, another worker takes over.
+    clock.advance(timedelta(minutes=1))
+    (due,) = await queue.expired_leases(clock.now(), 10)
+    await engine.recover_lease(due.tenant_id, due.run_id, "fetch", due.fencing)
+    second = await lease_one(queue, clock, "fetch")
+
+    await asyncio.wait_for(attempt, 5)
+    assert executor.cancelled.is_set()
+    taken_over = await step(engine, owner, run_id)
+    assert (taken_over.status, taken_over.fencing) == (StepStatus.RUNNING, second.fencing)
+    types = [r.type for r in store.history_of(run_id)]
+    assert "step_failed" not in types and "step_succeeded" not in types
+    assert not await queue.renew(first, clock.now())
+
+
+async def test_a_config_that_cannot_be_rendered_fails_without_calling_the_executor(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    executor = ScriptedExecutor()
+    run_id = await start(
+        engine,
+        uow_factory,
+        clock,
+        owner,
+        """
+        inputs:
+          n: {type: string}
+        steps:
+          - {id: fetch, type: http, url: "https://api.example.com/${{ int(inputs.n) }}"}
+        """,
+        inputs={"n": "many"},
+    )
+
+    await worker_for(engine, queue, clock, executor).execute(await lease_one(queue, clock, "fetch"))
+
+    assert executor.calls == []
+    failed = await step(engine, owner, run_id)
+    assert failed.error is not None and failed.error["code"] == "expression_error"
+
+
+async def test_a_sweep_handles_timers_expired_leases_deadlines_and_queued_runs(
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    engine = Engine(uow_factory, clock, RunSignals(), EngineSettings(tenant_run_cap=3))
+    worker = worker_for(engine, queue, clock, ScriptedExecutor())
+    await publish(
+        uow_factory, clock, owner, "napper", "steps:\n  - {id: nap, type: delay, duration: 1m}\n"
+    )
+    await publish(
+        uow_factory,
+        clock,
+        owner,
+        "slow",
+        "timeout: 1m\nsteps:\n  - {id: wait, type: approval, message: ok?}\n",
+    )
+    napper = (await engine.start_run(owner, "napper", inputs={})).state.run_id
+    slow = (await engine.start_run(owner, "slow", inputs={})).state.run_id
+    fetcher = await start(engine, uow_factory, clock, owner)
+    queued = (await engine.start_run(owner, "napper", inputs={})).state.run_id
+    assert (await engine.get(owner, queued)).status is RunStatus.QUEUED
+    await lease_one(queue, clock, "fetch")
+    clock.advance(timedelta(minutes=2))
+
+    await worker.sweep()
+
+    assert (await engine.get(owner, napper)).status is RunStatus.SUCCEEDED
+    assert (await engine.get(owner, slow)).status is RunStatus.TIMED_OUT
+    assert (await step(engine, owner, fetcher)).status is StepStatus.READY
+    assert (await engine.get(owner, queued)).status is RunStatus.WAITING
