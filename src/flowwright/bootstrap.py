@@ -31,10 +31,12 @@ from flowwright.tenancy.adapters.unit_of_work import SqlTenancyUnitOfWorkFactory
 from flowwright.tenancy.application.ports import SecretCipher, SecretsUnitOfWorkFactory
 from flowwright.tenancy.application.secrets import reveal_secret
 from flowwright.tenancy.domain.secrets import SecretUnreadable
+from flowwright.wiring.language_model import GatewayLanguageModel
 from flowwright.workflow.adapters.run_queue import SqlRunQueue
 from flowwright.workflow.adapters.unit_of_work import SqlWorkflowUnitOfWorkFactory
 from flowwright.workflow.application.engine import Engine, EngineSettings
 from flowwright.workflow.application.http_step import HttpStepExecutor
+from flowwright.workflow.application.llm_step import LlmStepExecutor
 from flowwright.workflow.application.ports import StepExecutor
 from flowwright.workflow.application.signals import RunSignals
 from flowwright.workflow.application.versions import Installation
@@ -147,6 +149,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         guard=llm_guard,
     )
     agents.on_commit = llm.gateway.committed
+    # The llm step reaches models only through the gateway (a port filled here, so the
+    # workflow and agents contexts stay independent).
+    executors["llm"] = LlmStepExecutor(GatewayLanguageModel(llm.gateway))
+    run_engine.remote_types = frozenset(executors)
     return Container(
         settings=settings,
         clock=clock,

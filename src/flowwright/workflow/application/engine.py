@@ -354,7 +354,7 @@ class Engine:
                         allow_retry=False,
                     )
                 else:
-                    progress.succeed(key, outcome.output)
+                    progress.succeed(key, outcome.output, **outcome.details)
             elif isinstance(outcome, Failed):
                 progress.fail(key, outcome)
             else:

@@ -133,3 +133,32 @@ class RunQueue(Protocol):
     async def expired_leases(self, now: datetime, limit: int) -> builtins.list[Due]: ...
     async def overdue_runs(self, now: datetime, limit: int) -> builtins.list[Due]: ...
     async def queued_runs(self, limit: int) -> builtins.list[Due]: ...
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What an ``llm`` step asks of the installation's model gateway."""
+
+    tenant_id: str
+    alias: str
+    prompt: str
+    system: str | None
+    temperature: float | None
+    max_tokens: int | None
+    output_schema: dict[str, Any] | None
+    run_id: str
+    step_key: str
+    workflow: str
+    # Stable across attempts: a repeated call with the same key answers from the record
+    # instead of calling the model again.
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    output: Any  # the text, or the parsed value when an output schema was given
+    usage: dict[str, Any]  # provider, model, tokens, cost, replayed
+
+
+class LanguageModel(Protocol):
+    async def generate(self, request: ModelRequest) -> ModelAnswer: ...

@@ -10,6 +10,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Succeeded:
     output: Any
+    details: dict[str, Any] = field(default_factory=dict)  # recorded in the history (usage)
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,10 @@ class RunProgress:
         self.state.changed = True
         self._open_scope(ROOT)
 
-    def succeed(self, key: str, output: Any) -> None:
+    def succeed(self, key: str, output: Any, **details: Any) -> None:
         instance = self.state.instances[key]
         self._finish(instance, StepStatus.SUCCEEDED, output=output)
-        self.record("step_succeeded", instance)
+        self.record("step_succeeded", instance, **details)
         self._after_finish(instance)
 
     def fail(self, key: str, failure: Failed, *, allow_retry: bool = True) -> None:
