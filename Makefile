@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
+BENCH_VENV ?= .bench-venv
 
-.PHONY: up test lint format bench install install-test clean
+.PHONY: up test lint format bench bench-peers install install-test clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -42,8 +43,18 @@ format: install-test
 	$(VENV)/bin/ruff format src tests bench
 
 ## Benchmarks: each script prints its figures; results land in bench/results/.
-bench: install-test
+## The peers (LangGraph, Celery, DBOS) live in their own environment, $(BENCH_VENV); when they
+## cannot be installed the engine benchmark reports them as n/a and carries on.
+bench: install-test bench-peers
 	@for script in bench/*_bench.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
+bench-peers:
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV) || true
+	@if test -x $(BENCH_VENV)/bin/python && ! cmp -s bench/requirements-peers.txt $(BENCH_VENV)/.installed; then \
+		$(BENCH_VENV)/bin/python -m pip --disable-pip-version-check -q install -r bench/requirements-peers.txt \
+			&& cp bench/requirements-peers.txt $(BENCH_VENV)/.installed \
+			|| echo "warning: the benchmark peers could not be installed; they will be reported as n/a"; \
+	fi
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
