@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from testkit import TEST_JWT_SECRET, LiveServer
 from flowwright.entrypoints.api.app import PUBLIC_ROUTES, create_app, iter_routes
+from testkit import TEST_JWT_SECRET, LiveServer
 
 
 def _all_routes(server: LiveServer) -> list[tuple[str, str]]:

@@ -56,8 +56,11 @@ def test_same_idempotency_key_gives_one_run(make_tenant: Callable[..., TenantHan
     t = make_tenant()
     push(t.client, CHAIN)
     first = start(t.client, "greet", {"who": "a"}, idempotency_key="order-42")
-    again = t.client.post("/v1/workflows/greet/runs", json={"inputs": {"who": "b"}},
-                          headers={"Idempotency-Key": "order-42"})
+    again = t.client.post(
+        "/v1/workflows/greet/runs",
+        json={"inputs": {"who": "b"}},
+        headers={"Idempotency-Key": "order-42"},
+    )
     assert again.status_code == 200
     assert again.json()["id"] == first["id"]
     assert len(t.client.get("/v1/runs").json()) == 1
@@ -65,7 +68,9 @@ def test_same_idempotency_key_gives_one_run(make_tenant: Callable[..., TenantHan
 
 def test_run_is_pinned_to_its_version(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: pinned}
@@ -74,10 +79,13 @@ def test_run_is_pinned_to_its_version(make_tenant: Callable[..., TenantHandle]) 
           - id: wait
             type: approval
             message: go?
-        """)
+        """,
+    )
     run = start(t.client, "pinned")
     wait_for(t.client, run["id"], {"waiting"})
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: pinned}
@@ -86,7 +94,8 @@ def test_run_is_pinned_to_its_version(make_tenant: Callable[..., TenantHandle]) 
           - id: other
             type: transform
             output: 2
-        """)
+        """,
+    )
     decided = t.client.post(f"/v1/runs/{run['id']}/approvals/wait", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text
     done = wait_for(t.client, run["id"])
@@ -99,7 +108,9 @@ def test_switch_runs_the_chosen_branch_and_skips_the_other(
     make_tenant: Callable[..., TenantHandle],
 ) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: router}
@@ -124,7 +135,8 @@ def test_switch_runs_the_chosen_branch_and_skips_the_other(
             type: transform
             needs: [page, queue]
             output: ${{ steps.page.output ?? steps.queue.output }}
-        """)
+        """,
+    )
     high = wait_for(t.client, start(t.client, "router", {"urgency": "high"})["id"])
     low = wait_for(t.client, start(t.client, "router", {"urgency": "low"})["id"])
     assert high["outputs"] == {"handled_by": "pager"}
@@ -137,7 +149,9 @@ def test_parallel_and_foreach_collect_results_in_order(
     make_tenant: Callable[..., TenantHandle],
 ) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: fan}
@@ -174,7 +188,8 @@ def test_parallel_and_foreach_collect_results_in_order(
               - name: slow
                 steps:
                   - {id: s1, type: delay, duration: 1h}
-        """)
+        """,
+    )
     run = wait_for(t.client, start(t.client, "fan", {"items": [3, 1, 2, 5]})["id"])
     assert run["status"] == "succeeded", run
     assert run["outputs"]["squares"] == [9, 1, 4, 25]
@@ -185,7 +200,9 @@ def test_parallel_and_foreach_collect_results_in_order(
 
 def test_foreach_item_failures_can_continue(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: tolerant}
@@ -199,7 +216,8 @@ def test_foreach_item_failures_can_continue(make_tenant: Callable[..., TenantHan
               - id: invert
                 type: transform
                 output: ${{ 100 / item }}
-        """)
+        """,
+    )
     run = wait_for(t.client, start(t.client, "tolerant")["id"])
     assert run["status"] == "succeeded", run
     assert run["outputs"]["results"][0] == 100
@@ -211,7 +229,9 @@ def test_failure_fails_the_run_with_the_step_and_reason(
     make_tenant: Callable[..., TenantHandle],
 ) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: broken}
@@ -223,7 +243,8 @@ def test_failure_fails_the_run_with_the_step_and_reason(
             type: transform
             needs: [boom]
             output: never
-        """)
+        """,
+    )
     run = wait_for(t.client, start(t.client, "broken")["id"])
     assert run["status"] == "failed"
     assert run["error"]["step"] == "boom"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from testkit import LiveServer, TenantHandle
 from sink import Sink
+from testkit import LiveServer, TenantHandle
 from workflow_helpers import push, start, step, wait_for
 
 
@@ -71,8 +71,12 @@ def test_http_step_times_out_and_fails_after_its_attempts(
 ) -> None:
     t = make_tenant()
     retry = "retry: {max_attempts: 2, backoff: fixed, initial: 100ms}"
-    push(t.client, _workflow("slowpoke", f"{sink.url}/slow/3000/{t.slug}-slow", retry=retry,
-                             timeout="timeout: 300ms"))
+    push(
+        t.client,
+        _workflow(
+            "slowpoke", f"{sink.url}/slow/3000/{t.slug}-slow", retry=retry, timeout="timeout: 300ms"
+        ),
+    )
     run = wait_for(t.client, start(t.client, "slowpoke", {"order": "D"})["id"])
     assert run["status"] == "failed"
     assert run["error"]["code"] == "step_timeout"
@@ -84,8 +88,14 @@ def test_http_step_cannot_reach_internal_addresses(
 ) -> None:
     t = make_tenant()
     # The API server itself listens on loopback and is not on the allow list.
-    for index, url in enumerate([f"{live_server.url}/v1/me", "http://169.254.169.254/latest",
-                                 "http://2130706433:80/", "http://[::1]/"]):
+    for index, url in enumerate(
+        [
+            f"{live_server.url}/v1/me",
+            "http://169.254.169.254/latest",
+            "http://2130706433:80/",
+            "http://[::1]/",
+        ]
+    ):
         name = f"ssrf-{index}"
         push(t.client, _workflow(name, url))
         run = wait_for(t.client, start(t.client, name, {"order": "E"})["id"])

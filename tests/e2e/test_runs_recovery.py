@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from testkit import TenantHandle
 from sink import Sink
+from testkit import TenantHandle
 from workflow_helpers import push, start, step, wait_for
 
 
 def test_on_error_continue_and_goto(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: handled}
@@ -24,7 +26,8 @@ def test_on_error_continue_and_goto(make_tenant: Callable[..., TenantHandle]) ->
           - {id: hard, type: transform, output: "${{ 1 / 0 }}", on_error: {goto: fallback}}
           - {id: after_hard, type: transform, needs: [hard], output: never}
           - {id: fallback, type: transform, output: "${{ steps.hard.error.code }}"}
-        """)
+        """,
+    )
     done = wait_for(t.client, start(t.client, "handled")["id"])
     assert done["status"] == "succeeded", done
     assert done["outputs"] == {"soft": "failed", "recovered": "expression_error"}
@@ -36,7 +39,9 @@ def test_compensations_run_in_reverse_order_when_the_run_fails(
 ) -> None:
     t = make_tenant()
     base = f"{sink.url}/ok/{t.slug}"
-    push(t.client, f"""
+    push(
+        t.client,
+        f"""
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {{name: saga}}
@@ -49,7 +54,8 @@ def test_compensations_run_in_reverse_order_when_the_run_fails(
         compensations:
           - {{id: refund, type: http, method: POST, url: "{base}-refund"}}
           - {{id: release, type: http, method: POST, url: "{base}-release"}}
-        """)
+        """,
+    )
     done = wait_for(t.client, start(t.client, "saga")["id"])
     assert done["status"] == "failed"
     assert done["error"]["step"] == "ship"
@@ -62,7 +68,9 @@ def test_resume_reruns_only_the_failed_steps(
 ) -> None:
     t = make_tenant()
     first, second = f"{t.slug}-first", f"{t.slug}-second"
-    push(t.client, f"""
+    push(
+        t.client,
+        f"""
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {{name: resumable}}
@@ -75,7 +83,8 @@ def test_resume_reruns_only_the_failed_steps(
             url: "{sink.url}/fail/1/{second}"
             needs: [first]
             retry: {{max_attempts: 1}}
-        """)
+        """,
+    )
     run = wait_for(t.client, start(t.client, "resumable")["id"])
     assert run["status"] == "failed"
     resumed = t.client.post(f"/v1/runs/{run['id']}/resume")

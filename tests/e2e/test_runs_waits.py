@@ -25,14 +25,17 @@ steps:
 
 def test_delay_waits_then_continues(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: pause}
         steps:
           - {id: nap, type: delay, duration: 1s}
           - {id: after, type: transform, needs: [nap], output: done}
-        """)
+        """,
+    )
     run = start(t.client, "pause")
     assert wait_for(t.client, run["id"], {"waiting"})["status"] == "waiting"
     done = wait_for(t.client, run["id"])
@@ -50,14 +53,15 @@ def test_approval_waits_for_a_decision_with_who_and_why(
     wait_for(t.client, run["id"], {"waiting"})
     waiting = t.client.get("/v1/approvals").json()
     assert [(a["run_id"], a["step_key"], a["message"]) for a in waiting] == [
-        (run["id"], "ask", "Publish it?")]
+        (run["id"], "ask", "Publish it?")
+    ]
     viewer_key = t.client.post("/v1/api-keys", json={"name": "v", "role": "viewer"}).json()["key"]
     with live_server.client(viewer_key) as viewer:
-        refused = viewer.post(f"/v1/runs/{run['id']}/approvals/ask",
-                              json={"decision": "approve"})
+        refused = viewer.post(f"/v1/runs/{run['id']}/approvals/ask", json={"decision": "approve"})
         assert refused.status_code == 403
-    decided = t.client.post(f"/v1/runs/{run['id']}/approvals/ask",
-                            json={"decision": "reject", "comment": "not yet"})
+    decided = t.client.post(
+        f"/v1/runs/{run['id']}/approvals/ask", json={"decision": "reject", "comment": "not yet"}
+    )
     assert decided.status_code == 200, decided.text
     done = wait_for(t.client, run["id"])
     assert done["outputs"] == {"approved": False, "by": done["steps"][0]["output"]["decided_by"]}
@@ -69,7 +73,9 @@ def test_approval_waits_for_a_decision_with_who_and_why(
 
 def test_approval_timeout_takes_its_policy(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: hurry}
@@ -79,7 +85,8 @@ def test_approval_timeout_takes_its_policy(make_tenant: Callable[..., TenantHand
             message: quick!
             timeout: 1s
             on_timeout: approve
-        """)
+        """,
+    )
     done = wait_for(t.client, start(t.client, "hurry")["id"])
     assert done["status"] == "succeeded"
     assert step(done, "ask")["output"]["timed_out"] is True
@@ -88,7 +95,9 @@ def test_approval_timeout_takes_its_policy(make_tenant: Callable[..., TenantHand
 
 def test_subworkflow_runs_as_a_linked_child(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: child}
@@ -97,8 +106,11 @@ def test_subworkflow_runs_as_a_linked_child(make_tenant: Callable[..., TenantHan
         steps:
           - {id: nap, type: delay, duration: 200ms}
           - {id: calc, type: transform, needs: [nap], output: "${{ inputs.x * 2 }}"}
-        """)
-    push(t.client, """
+        """,
+    )
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: parent}
@@ -108,7 +120,8 @@ def test_subworkflow_runs_as_a_linked_child(make_tenant: Callable[..., TenantHan
             type: subworkflow
             workflow: child
             inputs: {x: 21}
-        """)
+        """,
+    )
     done = wait_for(t.client, start(t.client, "parent")["id"])
     assert done["status"] == "succeeded", done
     assert done["outputs"] == {"result": 42}
@@ -130,14 +143,17 @@ def test_cancel_stops_a_waiting_run(make_tenant: Callable[..., TenantHandle]) ->
 
 def test_run_past_its_timeout_ends_timed_out(make_tenant: Callable[..., TenantHandle]) -> None:
     t = make_tenant()
-    push(t.client, """
+    push(
+        t.client,
+        """
         apiVersion: flowwright/v1
         kind: Workflow
         metadata: {name: bounded}
         timeout: 1s
         steps:
           - {id: long, type: delay, duration: 1h}
-        """)
+        """,
+    )
     done = wait_for(t.client, start(t.client, "bounded")["id"])
     assert done["status"] == "timed_out"
     assert "timeout" in done["reason"]

@@ -9,10 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import flowwright.tables  # noqa: F401  (registers every table)
-from testkit import EmptyDatabase
 from flowwright.kernel.adapters.database import create_engine
 from flowwright.kernel.adapters.metadata import metadata
 from flowwright.migrations import runner
+from testkit import EmptyDatabase
 
 
 def _tables(url: str) -> set[str]:

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from testkit import EmptyDatabase
 from flowwright.kernel.adapters.database import SYSTEM, create_engine
 from flowwright.kernel.adapters.outbox_store import VISIBILITY_TIMEOUT, SqlOutboxStore
 from flowwright.kernel.adapters.unit_of_work import SqlUnitOfWork
@@ -25,6 +24,7 @@ from flowwright.kernel.ids import new_id
 from flowwright.kernel.messagebus import MessageBus
 from flowwright.kernel.outbox import OutboxRelay
 from flowwright.migrations import runner
+from testkit import EmptyDatabase
 
 ROLE = "flowwright_app"
 

@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from testkit import create_postgres_database, drop_postgres_database
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope, create_engine, tenant_scope
 from flowwright.kernel.adapters.metadata import TENANT_OWNED_TABLES
 from flowwright.migrations import runner
+from testkit import create_postgres_database, drop_postgres_database
 
 pytestmark = pytest.mark.postgres
 ROLE = "flowwright_app"
