@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import socket
 import statistics
 import sys
@@ -213,6 +214,9 @@ async def _main(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
         "calls": args.calls,
         "streams": args.streams,
         "concurrency": 100,
+        # The figures swing with other load on the machine: record what it was.
+        "cpus": os.cpu_count(),
+        "load_average_1m": os.getloadavg()[0],
         **overhead,
         **streams,
     }

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Coroutine
 from dataclasses import replace
 from typing import Any
 
+from flowwright.agents.application import shaping
 from flowwright.agents.application.accounting import Accountant
 from flowwright.agents.application.failover import AttemptLog, Failover, Route, Routed
 from flowwright.agents.application.health import ProviderHealth
@@ -27,7 +28,6 @@ from flowwright.agents.application.ports import (
     EmbeddingReply,
     EndpointGuard,
     GatewayMetrics,
-    ModelCall,
     ModelClients,
     ModelReply,
     ProviderCallFailed,
@@ -41,15 +41,12 @@ from flowwright.agents.application.replay import (
 )
 from flowwright.agents.application.structured import (
     compile_schema,
-    instruction,
     read_answer,
     repair_request,
 )
-from flowwright.agents.domain.catalog import ProviderKind
 from flowwright.agents.domain.errors import LLMUnavailable, StructuredOutputInvalid
 from flowwright.agents.domain.events import CATALOG_EVENTS
 from flowwright.agents.domain.messages import (
-    CallOutcome,
     ChatMessage,
     ChatRequest,
     ChatResult,
@@ -59,11 +56,9 @@ from flowwright.agents.domain.messages import (
     StreamEnd,
     StreamEvent,
     TextDelta,
-    TokenUsage,
     check_request,
 )
-from flowwright.agents.domain.pricing import cost_micros
-from flowwright.agents.domain.routing import Needs, supports_json_schema
+from flowwright.agents.domain.routing import Needs
 from flowwright.agents.domain.usage import CallContext, Outcome
 from flowwright.kernel.clock import Clock
 from flowwright.kernel.errors import FlowwrightError, ValidationFailed
@@ -192,7 +187,7 @@ class LLMGateway:
         planned = await self._planner.plan(
             tenant_id,
             request.alias,
-            needs=_needs(request),
+            needs=shaping.needs(request),
             idempotency_key=key if lookup else None,
         )
         if planned.recorded is not None:
@@ -201,7 +196,7 @@ class LLMGateway:
         assert plan is not None
         await self._accountant.enforce_budget(plan)
         routed: Routed[ModelReply] = await self._failover.run(
-            plan, lambda route: route.client.complete(_shape(route, request, schema))
+            plan, lambda route: route.client.complete(shaping.shape(route, request, schema))
         )
         if routed.value is None:
             await self._accountant.record(
@@ -209,13 +204,13 @@ class LLMGateway:
             )
             raise _error_of(routed)
         reply = routed.value
-        attempts = _with_usage(routed.attempts, reply.usage)
+        attempts = shaping.with_usage(routed.attempts, reply.usage)
         usage_id = new_id()
         result = ChatResult(
             content=reply.content,
             tool_calls=reply.tool_calls,
             finish_reason=reply.finish_reason,
-            outcome=_outcome(plan, attempts, usage_id),
+            outcome=shaping.outcome(plan, attempts, usage_id),
         )
         stored = chat_record(key, kind, result, self._clock.now()) if keep and key else None
         await self._accountant.record(
@@ -241,7 +236,7 @@ class LLMGateway:
         check_request(request)
         key = context.idempotency_key
         planned = await self._planner.plan(
-            tenant_id, request.alias, needs=_needs(request), idempotency_key=key
+            tenant_id, request.alias, needs=shaping.needs(request), idempotency_key=key
         )
         if planned.recorded is not None:
             recorded = replayed_chat(planned.recorded, "chat")
@@ -256,7 +251,7 @@ class LLMGateway:
         async def open_stream(
             route: Route,
         ) -> tuple[AsyncIterator[str | ModelReply], str | ModelReply]:
-            pieces = route.client.stream(_shape(route, request, None))
+            pieces = route.client.stream(shaping.shape(route, request, None))
             try:
                 return pieces, await anext(pieces)
             except StopAsyncIteration:
@@ -281,7 +276,9 @@ class LLMGateway:
                 item = await anext(pieces)
         except ProviderCallFailed as failure:
             self._failover.failed(tenant_id, route.candidate, route.provider, failure)
-            broken = _replace_last(routed.attempts, outcome=failure.outcome, detail=failure.message)
+            broken = shaping.replace_last(
+                routed.attempts, outcome=failure.outcome, detail=failure.message
+            )
             await self._accountant.record(
                 plan, operation="stream", attempts=broken, context=context
             )
@@ -292,19 +289,19 @@ class LLMGateway:
         except BaseException:
             # The consumer went away mid-stream: close the provider's stream and record what
             # is known, off this (possibly cancelled) task.
-            gone = _replace_last(
+            gone = shaping.replace_last(
                 routed.attempts, outcome=Outcome.CANCELLED, detail="closed by the caller"
             )
             self._spawn(self._abandon(plan, pieces, gone, context))
             raise
         await _close(pieces)
-        attempts = _with_usage(routed.attempts, item.usage)
+        attempts = shaping.with_usage(routed.attempts, item.usage)
         usage_id = new_id()
         result = ChatResult(
             content=item.content,
             tool_calls=item.tool_calls,
             finish_reason=item.finish_reason,
-            outcome=_outcome(plan, attempts, usage_id),
+            outcome=shaping.outcome(plan, attempts, usage_id),
         )
         stored = chat_record(key, "chat", result, self._clock.now()) if key else None
         await self._accountant.record(
@@ -360,10 +357,10 @@ class LLMGateway:
                 plan, operation="embedding", attempts=routed.attempts, context=context
             )
             raise _error_of(routed)
-        attempts = _with_usage(routed.attempts, routed.value.usage)
+        attempts = shaping.with_usage(routed.attempts, routed.value.usage)
         usage_id = new_id()
         result = EmbeddingResult(
-            vectors=routed.value.vectors, outcome=_outcome(plan, attempts, usage_id)
+            vectors=routed.value.vectors, outcome=shaping.outcome(plan, attempts, usage_id)
         )
         stored = embedding_record(key, result, self._clock.now()) if key else None
         await self._accountant.record(
@@ -375,66 +372,6 @@ class LLMGateway:
             stored=stored,
         )
         return result
-
-
-def _needs(request: ChatRequest) -> Needs:
-    # About four characters per token: a floor, used only to skip windows that are too small.
-    chars = sum(len(m.content) for m in request.messages)
-    return Needs(tools=bool(request.tools), min_context_tokens=chars // 4 or None)
-
-
-def _shape(route: Route, request: ChatRequest, schema: dict[str, Any] | None) -> ModelCall:
-    """The request as this candidate gets it: its default parameters, and how to ask for JSON."""
-    params = {**route.candidate.params, **request.params}
-    messages = request.messages
-    native = schema is not None and (
-        route.provider.kind is ProviderKind.ANTHROPIC or supports_json_schema(route.candidate)
-    )
-    if schema is not None and not native:
-        messages = _with_system_note(messages, instruction(schema))
-    return ModelCall(
-        model=route.candidate.model,
-        messages=messages,
-        tools=request.tools,
-        tool_choice=request.tool_choice,
-        params=params,
-        output_schema=schema if native else None,
-    )
-
-
-def _with_system_note(messages: tuple[ChatMessage, ...], note: str) -> tuple[ChatMessage, ...]:
-    # Many chat templates accept one system message, first: extend it rather than add another.
-    if messages and messages[0].role is MessageRole.SYSTEM:
-        first = messages[0]
-        return (replace(first, content=f"{first.content}\n\n{note}"), *messages[1:])
-    return (ChatMessage(MessageRole.SYSTEM, note), *messages)
-
-
-def _with_usage(attempts: list[AttemptLog], usage: TokenUsage) -> list[AttemptLog]:
-    return [*attempts[:-1], replace(attempts[-1], usage=usage)]
-
-
-def _replace_last(attempts: list[AttemptLog], *, outcome: Outcome, detail: str) -> list[AttemptLog]:
-    return [*attempts[:-1], replace(attempts[-1], outcome=outcome, detail=detail)]
-
-
-def _outcome(plan: CallPlan, attempts: list[AttemptLog], usage_id: str) -> CallOutcome:
-    answered = attempts[-1]
-    price = plan.price_of(answered.candidate)
-    usage = answered.usage
-    return CallOutcome(
-        alias=plan.alias.name,
-        provider=answered.candidate.provider,
-        model=answered.candidate.model,
-        usage=usage,
-        cost_micros=cost_micros(
-            price, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
-        ),
-        priced=price.priced,
-        latency_ms=answered.latency_ms,
-        attempts=tuple(a.public() for a in attempts),
-        usage_id=usage_id,
-    )
 
 
 def _error_of(routed: Routed[Any]) -> FlowwrightError:

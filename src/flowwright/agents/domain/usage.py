@@ -18,18 +18,6 @@ class Outcome(StrEnum):
     COOLING_DOWN = "cooling_down"  # skipped: it asked us to retry later (Retry-After)
     UNAVAILABLE = "unavailable"  # skipped: missing secret, or a refused base URL
 
-    @property
-    def contacted(self) -> bool:
-        """Did this attempt reach the provider?"""
-        return self in (
-            Outcome.OK,
-            Outcome.ERROR,
-            Outcome.TIMEOUT,
-            Outcome.RATE_LIMITED,
-            Outcome.REJECTED,
-            Outcome.CANCELLED,
-        )
-
 
 @dataclass(frozen=True)
 class CallContext:

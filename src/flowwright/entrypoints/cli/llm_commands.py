@@ -1,26 +1,23 @@
-"""CLI commands for the LLM gateway and tenant secrets: ``llm``, ``secret``, ``secrets``, ``usage``.
+"""CLI commands for the LLM gateway: ``llm`` and ``usage``, clients of the HTTP API.
 
-Every command but ``secrets rotate-key`` talks to the HTTP API with the current profile;
-``rotate-key`` works offline against the database, like ``migrate``.
+``SUB_APPS`` also carries the ``secret`` and ``secrets`` groups (see secret_commands.py), so that
+the main command registers all of them at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 
-from flowwright.entrypoints.cli.client import ApiClient, ApiError
 from flowwright.entrypoints.cli.output import print_json, print_table
-from flowwright.entrypoints.cli.profile import Profile, load_profile
-from flowwright.settings import Settings
+from flowwright.entrypoints.cli.profile import load_profile
+from flowwright.entrypoints.cli.secret_commands import JsonOpt, secret_app, secrets_app, show
+from flowwright.entrypoints.cli.session import api_client, fail, profile_name
 
 llm_app = typer.Typer(no_args_is_help=True, help="Model providers, aliases, budget and calls.")
 provider_app = typer.Typer(no_args_is_help=True, help="Model providers of the current tenant.")
@@ -31,8 +28,6 @@ llm_app.add_typer(provider_app, name="provider")
 llm_app.add_typer(alias_app, name="alias")
 llm_app.add_typer(budget_app, name="budget")
 llm_app.add_typer(price_app, name="price")
-secret_app = typer.Typer(no_args_is_help=True, help="Secrets of the current tenant.")
-secrets_app = typer.Typer(no_args_is_help=True, help="Installation-wide secret maintenance.")
 usage_app = typer.Typer(help="LLM usage and cost of the current tenant.")
 
 # The sub-apps registered on the main ``flowwright`` command, by name.
@@ -43,56 +38,6 @@ SUB_APPS: dict[str, typer.Typer] = {
     "usage": usage_app,
 }
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-_state: dict[str, str] = {"profile": "default"}
-
-
-def _remember_profile(ctx: typer.Context) -> None:
-    """Keep the root command's ``--profile`` for the commands below."""
-    _state["profile"] = str(ctx.find_root().params.get("profile") or "default")
-
-
-llm_app.callback()(_remember_profile)
-secret_app.callback()(_remember_profile)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _profile() -> Profile:
-    name = _state["profile"]
-    profile = load_profile(name)
-    if profile is None:
-        _fail(
-            f"no CLI profile '{name}': run 'flowwright up' on this machine, or 'flowwright login', "
-            "or set FLOWWRIGHT_URL and FLOWWRIGHT_API_KEY",
-            2,
-        )
-        raise AssertionError  # unreachable: _fail raises
-    return profile
-
-
-@contextmanager
-def _api() -> Iterator[ApiClient]:
-    client = ApiClient.of(_profile())
-    try:
-        yield client
-    except ApiError as exc:
-        _fail(str(exc), 2 if exc.code == "unreachable" else 1)
-    finally:
-        client.close()
-
-
-def _show(items: list[dict[str, Any]] | dict[str, Any], columns: list[str], as_json: bool) -> None:
-    if as_json:
-        print_json(items)
-    else:
-        print_table(items if isinstance(items, list) else [items], columns)
-
-
 # --- providers ---------------------------------------------------------------------------------
 
 _PROVIDER_COLUMNS = ["name", "kind", "base_url", "api_key_secret", "timeout_seconds"]
@@ -100,6 +45,7 @@ _PROVIDER_COLUMNS = ["name", "kind", "base_url", "api_key_secret", "timeout_seco
 
 @provider_app.command("add")
 def provider_add(
+    ctx: typer.Context,
     name: str,
     kind: Annotated[str, typer.Option(help="openai (and OpenAI-compatible) or anthropic")],
     base_url: Annotated[
@@ -122,23 +68,23 @@ def provider_add(
         "breaker_threshold": breaker_threshold,
         "breaker_cooldown_seconds": breaker_cooldown,
     }
-    with _api() as client:
+    with api_client(ctx) as client:
         provider = client.request("PUT", f"/v1/llm/providers/{name}", json=body)
-    _show(provider, _PROVIDER_COLUMNS, as_json)
+    show(provider, _PROVIDER_COLUMNS, as_json)
 
 
 @provider_app.command("list")
-def provider_list(as_json: JsonOpt = False) -> None:
+def provider_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List providers."""
-    with _api() as client:
+    with api_client(ctx) as client:
         providers = client.get("/v1/llm/providers")
-    _show(providers, _PROVIDER_COLUMNS, as_json)
+    show(providers, _PROVIDER_COLUMNS, as_json)
 
 
 @provider_app.command("remove")
-def provider_remove(name: str) -> None:
+def provider_remove(ctx: typer.Context, name: str) -> None:
     """Remove a provider (no alias may still use it)."""
-    with _api() as client:
+    with api_client(ctx) as client:
         client.delete(f"/v1/llm/providers/{name}")
     typer.echo(f"removed provider {name}")
 
@@ -148,12 +94,12 @@ def provider_remove(name: str) -> None:
 
 def _candidates(specs: list[str], weights: list[float]) -> list[dict[str, Any]]:
     if weights and len(weights) != len(specs):
-        _fail("give one --weight per --candidate, or none", 2)
+        fail("give one --weight per --candidate, or none", 2)
     candidates = []
     for index, spec in enumerate(specs):
         provider, sep, model = spec.partition(":")
         if not sep or not provider or not model:
-            _fail(f"--candidate reads PROVIDER:MODEL, got {spec!r}", 2)
+            fail(f"--candidate reads PROVIDER:MODEL, got {spec!r}", 2)
         candidate: dict[str, Any] = {"provider": provider, "model": model}
         if weights:
             candidate["weight"] = weights[index]
@@ -163,6 +109,7 @@ def _candidates(specs: list[str], weights: list[float]) -> list[dict[str, Any]]:
 
 @alias_app.command("set")
 def alias_set(
+    ctx: typer.Context,
     name: str,
     candidate: Annotated[
         list[str] | None,
@@ -190,7 +137,7 @@ def alias_set(
         items = json.loads(raw)
     else:
         items = _candidates(candidate or [], weight or [])
-    with _api() as client:
+    with api_client(ctx) as client:
         alias = client.request(
             "PUT", f"/v1/llm/aliases/{name}", json={"policy": policy, "candidates": items}
         )
@@ -206,9 +153,9 @@ def _alias_row(alias: dict[str, Any]) -> dict[str, Any]:
 
 
 @alias_app.command("list")
-def alias_list(as_json: JsonOpt = False) -> None:
+def alias_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List aliases."""
-    with _api() as client:
+    with api_client(ctx) as client:
         aliases = client.get("/v1/llm/aliases")
     if as_json:
         print_json(aliases)
@@ -217,9 +164,9 @@ def alias_list(as_json: JsonOpt = False) -> None:
 
 
 @alias_app.command("remove")
-def alias_remove(name: str) -> None:
+def alias_remove(ctx: typer.Context, name: str) -> None:
     """Remove an alias."""
-    with _api() as client:
+    with api_client(ctx) as client:
         client.delete(f"/v1/llm/aliases/{name}")
     typer.echo(f"removed alias {name}")
 
@@ -239,6 +186,7 @@ _BUDGET_COLUMNS = [
 
 @budget_app.command("set")
 def budget_set(
+    ctx: typer.Context,
     tokens: Annotated[int | None, typer.Option(help="Tokens per month.")] = None,
     usd: Annotated[str | None, typer.Option(help="US dollars per month, e.g. 250.00")] = None,
     warn_percent: Annotated[int, typer.Option(help="Warn once at this share of a limit.")] = 80,
@@ -246,17 +194,17 @@ def budget_set(
 ) -> None:
     """Set the monthly budget (calendar month, UTC)."""
     body = {"token_limit": tokens, "cost_limit_usd": usd, "warn_percent": warn_percent}
-    with _api() as client:
+    with api_client(ctx) as client:
         budget = client.request("PUT", "/v1/llm/budget", json=body)
-    _show(budget, _BUDGET_COLUMNS, as_json)
+    show(budget, _BUDGET_COLUMNS, as_json)
 
 
 @budget_app.command("show")
-def budget_show(as_json: JsonOpt = False) -> None:
+def budgetshow(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Show the budget and this month's usage."""
-    with _api() as client:
+    with api_client(ctx) as client:
         budget = client.get("/v1/llm/budget")
-    _show(budget, _BUDGET_COLUMNS, as_json)
+    show(budget, _BUDGET_COLUMNS, as_json)
 
 
 _PRICE_COLUMNS = ["model", "input_per_million", "output_per_million", "source"]
@@ -264,6 +212,7 @@ _PRICE_COLUMNS = ["model", "input_per_million", "output_per_million", "source"]
 
 @price_app.command("set")
 def price_set(
+    ctx: typer.Context,
     model: str,
     input_usd: Annotated[str, typer.Option("--input", help="USD per 1M input tokens.")],
     output_usd: Annotated[str, typer.Option("--output", help="USD per 1M output tokens.")],
@@ -271,36 +220,37 @@ def price_set(
 ) -> None:
     """Set a model's price for this tenant."""
     body = {"input_per_million": input_usd, "output_per_million": output_usd}
-    with _api() as client:
+    with api_client(ctx) as client:
         price = client.request("PUT", f"/v1/llm/prices/{model}", json=body)
-    _show(price, _PRICE_COLUMNS, as_json)
+    show(price, _PRICE_COLUMNS, as_json)
 
 
 @price_app.command("list")
 def price_list(
+    ctx: typer.Context,
     defaults: Annotated[bool, typer.Option(help="Include the built-in defaults.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List prices."""
-    with _api() as client:
+    with api_client(ctx) as client:
         prices = client.get("/v1/llm/prices", defaults=str(defaults).lower())
-    _show(prices, _PRICE_COLUMNS, as_json)
+    show(prices, _PRICE_COLUMNS, as_json)
 
 
 @price_app.command("remove")
-def price_remove(model: str) -> None:
+def price_remove(ctx: typer.Context, model: str) -> None:
     """Remove a tenant price (the default applies again, if any)."""
-    with _api() as client:
+    with api_client(ctx) as client:
         client.delete(f"/v1/llm/prices/{model}")
     typer.echo(f"removed the price of {model}")
 
 
 @llm_app.command("breakers")
-def breakers(as_json: JsonOpt = False) -> None:
+def breakers(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Circuit breaker of each provider (as the API process sees it)."""
-    with _api() as client:
+    with api_client(ctx) as client:
         states = client.get("/v1/llm/breakers")
-    _show(states, ["provider", "state", "consecutive_failures", "retry_in_seconds"], as_json)
+    show(states, ["provider", "state", "consecutive_failures", "retry_in_seconds"], as_json)
 
 
 # --- chat --------------------------------------------------------------------------------------
@@ -308,6 +258,7 @@ def breakers(as_json: JsonOpt = False) -> None:
 
 @llm_app.command("chat")
 def llm_chat(
+    ctx: typer.Context,
     alias: str,
     prompt: str,
     system: Annotated[str | None, typer.Option(help="A system message.")] = None,
@@ -327,9 +278,9 @@ def llm_chat(
         "idempotency_key": idempotency_key,
     }
     if stream:
-        _stream_chat(body, as_json)
+        _stream_chat(ctx, body, as_json)
         return
-    with _api() as client:
+    with api_client(ctx) as client:
         answer = client.post("/v1/llm/chat", body)
     if as_json:
         print_json(answer)
@@ -348,8 +299,15 @@ def _summary(answer: dict[str, Any]) -> None:
     )
 
 
-def _stream_chat(body: dict[str, Any], as_json: bool) -> None:
-    profile = _profile()
+def _stream_chat(ctx: typer.Context, body: dict[str, Any], as_json: bool) -> None:
+    name = profile_name(ctx)
+    profile = load_profile(name)
+    if profile is None:
+        fail(
+            f"no CLI profile '{name}': run 'flowwright login', or set FLOWWRIGHT_URL and "
+            "FLOWWRIGHT_API_KEY",
+            2,
+        )
     headers = {"Authorization": f"Bearer {profile.api_key}", "User-Agent": "flowwright-cli"}
     try:
         with (
@@ -359,7 +317,7 @@ def _stream_chat(body: dict[str, Any], as_json: bool) -> None:
             if response.status_code >= 400:
                 response.read()
                 problem = response.json() if response.content else {}
-                _fail(
+                fail(
                     f"error[{problem.get('code', response.status_code)}]: "
                     f"{problem.get('detail', response.text[:200])}"
                 )
@@ -370,7 +328,7 @@ def _stream_chat(body: dict[str, Any], as_json: bool) -> None:
                 elif line.startswith("data: "):
                     _on_event(event, json.loads(line[6:]), as_json)
     except httpx.TransportError as exc:
-        _fail(f"cannot reach Flowwright at {profile.url} ({exc.__class__.__name__})", 2)
+        fail(f"cannot reach Flowwright at {profile.url} ({exc.__class__.__name__})", 2)
 
 
 def _on_event(event: str, data: dict[str, Any], as_json: bool) -> None:
@@ -384,84 +342,7 @@ def _on_event(event: str, data: dict[str, Any], as_json: bool) -> None:
             typer.echo("")
             _summary(data)
     elif event == "error":
-        _fail(f"\nerror[{data.get('code')}]: {data.get('detail')}")
-
-
-# --- secrets -----------------------------------------------------------------------------------
-
-_SECRET_COLUMNS = ["name", "created_at", "updated_at"]
-
-
-@secret_app.command("set")
-def secret_set(
-    name: str,
-    value: Annotated[
-        str | None, typer.Option(help="The value (visible in shell history: prefer stdin).")
-    ] = None,
-    from_stdin: Annotated[bool, typer.Option("--from-stdin", help="Read the value.")] = False,
-) -> None:
-    """Create or replace a secret; without --value or --from-stdin, prompt for it."""
-    if value is not None and from_stdin:
-        _fail("give --value or --from-stdin, not both", 2)
-    if from_stdin:
-        value = sys.stdin.read().rstrip("\r\n")
-    elif value is None:
-        value = typer.prompt(f"value of {name}", hide_input=True)
-    with _api() as client:
-        client.request("PUT", f"/v1/secrets/{name}", json={"value": value})
-    typer.echo(f"secret {name} set")
-
-
-@secret_app.command("list")
-def secret_list(as_json: JsonOpt = False) -> None:
-    """List secret names (values are never shown)."""
-    with _api() as client:
-        items = client.get("/v1/secrets")
-    _show(items, _SECRET_COLUMNS, as_json)
-
-
-@secret_app.command("delete")
-def secret_delete(name: str) -> None:
-    """Delete a secret."""
-    with _api() as client:
-        client.delete(f"/v1/secrets/{name}")
-    typer.echo(f"deleted secret {name}")
-
-
-@secrets_app.command("rotate-key")
-def rotate_key(
-    new_key: Annotated[
-        bool,
-        typer.Option(
-            "--new-key",
-            help="First add a new current key to the data directory's "
-            "key file (when FLOWWRIGHT_SECRETS_KEYS is unset).",
-        ),
-    ] = False,
-) -> None:
-    """Re-encrypt every secret of every tenant with the current key (offline, on the database)."""
-    from flowwright.bootstrap import build_container
-    from flowwright.tenancy.adapters.secret_cipher import prepend_key_file
-    from flowwright.tenancy.application.secrets import rotate_secrets
-
-    settings = Settings()
-    if new_key:
-        if settings.secrets_keys is not None:
-            _fail("FLOWWRIGHT_SECRETS_KEYS is set: put the new key first there instead", 2)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        typer.echo(f"new current key {prepend_key_file(settings.data_dir)}")
-
-    async def run() -> int:
-        container = build_container(settings)
-        try:
-            return await rotate_secrets(
-                uow_factory=container.tenancy, cipher=container.secret_cipher
-            )
-        finally:
-            await container.aclose()
-
-    rotated = asyncio.run(run())
-    typer.echo(f"re-encrypted {rotated} secret(s) with the current key")
+        fail(f"\nerror[{data.get('code')}]: {data.get('detail')}")
 
 
 # --- usage -------------------------------------------------------------------------------------
@@ -478,8 +359,7 @@ def usage(
     as_json: JsonOpt = False,
 ) -> None:
     """Usage and cost, aggregated (default: this month, by day)."""
-    _remember_profile(ctx)
-    with _api() as client:
+    with api_client(ctx) as client:
         summary = client.get("/v1/usage", group_by=by, **{"from": since, "to": until})
     if as_json:
         print_json(summary)

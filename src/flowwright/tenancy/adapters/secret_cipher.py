@@ -43,10 +43,6 @@ class AesGcmSecretCipher:
     def current_key_id(self) -> str:
         return self._current
 
-    @property
-    def key_ids(self) -> list[str]:
-        return list(self._keys)
-
     def seal(self, plaintext: str, *, associated_data: bytes) -> SealedValue:
         nonce = os.urandom(NONCE_BYTES)
         ciphertext = self._keys[self._current].encrypt(nonce, plaintext.encode(), associated_data)
