@@ -18,8 +18,14 @@ def push(client: httpx.Client, source: str, *, expect: int = 201) -> dict[str, A
     return body
 
 
-def start(client: httpx.Client, name: str, inputs: dict[str, Any] | None = None,
-          *, expect: int = 201, **extra: Any) -> dict[str, Any]:
+def start(
+    client: httpx.Client,
+    name: str,
+    inputs: dict[str, Any] | None = None,
+    *,
+    expect: int = 201,
+    **extra: Any,
+) -> dict[str, Any]:
     response = client.post(f"/v1/workflows/{name}/runs", json={"inputs": inputs or {}, **extra})
     assert response.status_code == expect, response.text
     body: dict[str, Any] = response.json()
@@ -33,8 +39,9 @@ def get_run(client: httpx.Client, run_id: str) -> dict[str, Any]:
     return body
 
 
-def wait_for(client: httpx.Client, run_id: str, statuses: set[str] | None = None,
-             timeout: float = 20.0) -> dict[str, Any]:
+def wait_for(
+    client: httpx.Client, run_id: str, statuses: set[str] | None = None, timeout: float = 20.0
+) -> dict[str, Any]:
     wanted = statuses or TERMINAL
     deadline = time.monotonic() + timeout
     while True:

@@ -16,6 +16,8 @@ from flowwright.agents.adapters.metrics import PrometheusGatewayMetrics
 from flowwright.agents.adapters.secret_cache import CachedSecretReader
 from flowwright.agents.adapters.unit_of_work import SqlAgentsUnitOfWorkFactory
 from flowwright.agents.application.gateway import LLMGateway
+from flowwright.conversation.adapters.unit_of_work import SqlConversationUnitOfWorkFactory
+from flowwright.conversation.application.designer import DesignerServices
 from flowwright.integrations.adapters.safe_http import SafeHttpClient
 from flowwright.integrations.domain.address_policy import AddressPolicy
 from flowwright.kernel.adapters.database import create_engine
@@ -31,6 +33,12 @@ from flowwright.tenancy.adapters.unit_of_work import SqlTenancyUnitOfWorkFactory
 from flowwright.tenancy.application.ports import SecretCipher, SecretsUnitOfWorkFactory
 from flowwright.tenancy.application.secrets import reveal_secret
 from flowwright.tenancy.domain.secrets import SecretUnreadable
+from flowwright.wiring.designer import (
+    GatewayDesignerModel,
+    RegistryDesignGuide,
+    WorkflowDesignCatalog,
+    default_examples_dir,
+)
 from flowwright.wiring.language_model import GatewayLanguageModel
 from flowwright.workflow.adapters.run_queue import SqlRunQueue
 from flowwright.workflow.adapters.unit_of_work import SqlWorkflowUnitOfWorkFactory
@@ -90,6 +98,7 @@ class Container:
     secret_cipher: AesGcmSecretCipher
     llm: LLMServices
     metrics: CollectorRegistry
+    designer: DesignerServices
     extras: dict[str, object] = field(default_factory=dict)
 
     def worker(self) -> Worker:
@@ -153,6 +162,19 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     # workflow and agents contexts stay independent).
     executors["llm"] = LlmStepExecutor(GatewayLanguageModel(llm.gateway))
     run_engine.remote_types = frozenset(executors)
+    # A step type is publishable only if this installation can run it.
+    installation = Installation(
+        available_step_types=LOCAL_TYPES | {"subworkflow"} | frozenset(executors)
+    )
+    # The designer reaches the compiler, versions and models through ports filled here.
+    designer = DesignerServices(
+        uow_factory=SqlConversationUnitOfWorkFactory(session_factory, clock, role),
+        model=GatewayDesignerModel(llm.gateway, settings.designer_model_alias),
+        catalog=WorkflowDesignCatalog(workflows, installation, clock),
+        guide=RegistryDesignGuide(settings.designer_examples_dir or default_examples_dir()),
+        clock=clock,
+        repair_rounds=settings.designer_repair_rounds,
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -170,10 +192,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
             ttl_seconds=settings.jwt_ttl_seconds,
         ),
         workflows=workflows,
-        # A step type is publishable only if this installation can run it.
-        installation=Installation(
-            available_step_types=LOCAL_TYPES | {"subworkflow"} | frozenset(executors)
-        ),
+        installation=installation,
         run_engine=run_engine,
         run_queue=SqlRunQueue(session_factory, role),
         http=http,
@@ -181,6 +200,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         secret_cipher=secret_cipher,
         llm=llm,
         metrics=metrics,
+        designer=designer,
     )
 
 

@@ -69,6 +69,21 @@ class Settings(BaseSettings):
         "provider API keys; changes made through the same process apply at once.",
     )
 
+    designer_model_alias: str = Field(
+        default="designer",
+        description="The model alias the workflow designer asks (map it with `llm alias set`).",
+    )
+    designer_repair_rounds: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="How many times the designer may repair a draft the compiler rejected.",
+    )
+    designer_examples_dir: Path | None = Field(
+        default=None,
+        description="Example workflows the designer learns from; defaults to the checkout's.",
+    )
+
     @field_validator("llm_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

@@ -245,6 +245,35 @@ PROBES.append(
 )
 
 
+def _design_conversation(client: httpx.Client) -> dict[str, str]:
+    """A design conversation with one turn (no designer model: the answer says what to set up)."""
+    started = client.post("/v1/conversations", json={"title": "probe-conversation-5d1e"})
+    assert started.status_code == 201, started.text
+    conversation = started.json()["id"]
+    turn = client.post(
+        f"/v1/conversations/{conversation}/messages", json={"content": "triage tickets"}
+    )
+    assert turn.status_code == 200, turn.text
+    return {"conversation": conversation}
+
+
+PROBES.append(
+    Probe(
+        tables=("conversations", "conversation_messages"),
+        setup=_design_conversation,
+        reads=("/v1/conversations/{conversation}",),
+        writes=(
+            ("POST", "/v1/conversations/{conversation}/messages", {"content": "hello"}),
+            ("POST", "/v1/conversations/{conversation}/approve", None),
+        ),
+        listings=(
+            ("/v1/conversations", "{conversation}"),
+            ("/v1/conversations", "probe-conversation-5d1e"),
+        ),
+    )
+)
+
+
 def test_tenant_cannot_reach_another_tenants_workflows_and_runs(
     make_tenant: Callable[..., TenantHandle],
 ) -> None:

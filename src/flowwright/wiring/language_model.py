@@ -35,12 +35,12 @@ class GatewayLanguageModel:
             result = await self._gateway.structured(
                 chat, request.output_schema, tenant_id=request.tenant_id, context=context
             )
-            return ModelAnswer(result.parsed, _usage(result))
+            return ModelAnswer(result.parsed, usage_of(result))
         result = await self._gateway.complete(chat, tenant_id=request.tenant_id, context=context)
-        return ModelAnswer(result.content, _usage(result))
+        return ModelAnswer(result.content, usage_of(result))
 
 
-def _usage(result: ChatResult) -> dict[str, Any]:
+def usage_of(result: ChatResult) -> dict[str, Any]:
     outcome = result.outcome
     return {
         "provider": outcome.provider,

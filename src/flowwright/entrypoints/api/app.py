@@ -15,6 +15,7 @@ from flowwright.entrypoints.api.problems import install_problem_handlers
 from flowwright.entrypoints.api.routers import (
     api_keys,
     auth,
+    conversations,
     health,
     llm_calls,
     llm_catalog,
@@ -62,7 +63,7 @@ def create_app(container: Container) -> FastAPI:
     public.include_router(workflows.public_router)
 
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-    for module in (auth, tenants, members, api_keys, workflows, runs):
+    for module in (auth, tenants, members, api_keys, workflows, runs, conversations):
         protected.include_router(module.router)
     for module in (secrets, llm_catalog, llm_calls, usage):
         protected.include_router(module.router)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from flowwright import __version__
-from flowwright.entrypoints.cli import llm_commands, workflow_commands
+from flowwright.entrypoints.cli import design_command, llm_commands, workflow_commands
 from flowwright.entrypoints.cli.client import ApiClient, ApiError
 from flowwright.entrypoints.cli.output import print_json, print_table
 from flowwright.entrypoints.cli.profile import Profile, load_profile, save_profile
@@ -34,6 +34,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 for _name, _sub_app in {**workflow_commands.SUB_APPS, **llm_commands.SUB_APPS}.items():
     app.add_typer(_sub_app, name=_name)
+app.command("design")(design_command.design)
 
 _state: dict[str, str] = {"profile": "default"}
 
