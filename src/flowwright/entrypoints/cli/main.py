@@ -16,7 +16,8 @@ from flowwright import __version__
 from flowwright.entrypoints.cli import design_command, llm_commands, workflow_commands
 from flowwright.entrypoints.cli.client import ApiClient, ApiError
 from flowwright.entrypoints.cli.output import print_json, print_table
-from flowwright.entrypoints.cli.profile import Profile, load_profile, save_profile
+from flowwright.entrypoints.cli.profile import Profile, save_profile
+from flowwright.entrypoints.cli.session import client_for_profile, fail
 from flowwright.entrypoints.role_names import Role as ServerRole
 from flowwright.kernel.errors import FlowwrightError
 from flowwright.settings import Settings
@@ -50,29 +51,10 @@ def _root(
     _state["profile"] = profile
 
 
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
 @contextmanager
 def api() -> Iterator[ApiClient]:
-    profile = load_profile(_state["profile"])
-    if profile is None:
-        fail(
-            f"no CLI profile '{_state['profile']}': run 'flowwright up' on this machine, or "
-            "'flowwright login --url URL --email EMAIL', or set FLOWWRIGHT_URL and "
-            "FLOWWRIGHT_API_KEY",
-            2,
-        )
-        raise AssertionError  # unreachable; fail() raises
-    client = ApiClient.of(profile)
-    try:
+    with client_for_profile(_state["profile"]) as client:
         yield client
-    except ApiError as exc:
-        fail(str(exc), 2 if exc.code == "unreachable" else 1)
-    finally:
-        client.close()
 
 
 # --- offline commands ---------------------------------------------------------------------

@@ -23,7 +23,13 @@ def profile_name(ctx: typer.Context) -> str:
 
 @contextmanager
 def api_client(ctx: typer.Context) -> Iterator[ApiClient]:
-    name = profile_name(ctx)
+    with client_for_profile(profile_name(ctx)) as client:
+        yield client
+
+
+@contextmanager
+def client_for_profile(name: str) -> Iterator[ApiClient]:
+    """A client for the named profile; API errors end the command with their message."""
     profile = load_profile(name)
     if profile is None:
         fail(
