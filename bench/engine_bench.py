@@ -54,6 +54,7 @@ from sqlalchemy.engine import make_url
 
 from flowwright.bootstrap import Container, build_container
 from flowwright.entrypoints.logging import configure_logging
+from flowwright.entrypoints.roles import run_worker
 from flowwright.kernel.ids import new_id
 from flowwright.migrations import runner
 from flowwright.settings import Settings
@@ -493,7 +494,7 @@ async def _first_step_other_process(
 
 
 async def serve_worker(url: str, data_dir: Path) -> None:
-    """The separate worker process of (d): the product's worker with the no-op executor."""
+    """The separate worker process of (d'): the product's worker role, no-op executor."""
     settings = Settings(
         database_url=url,
         data_dir=data_dir,
@@ -509,7 +510,8 @@ async def serve_worker(url: str, data_dir: Path) -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     try:
-        await asyncio.gather(container.worker().run(stop), container.relay.run(stop))
+        # The product's worker role: worker, outbox relay and (PostgreSQL) the work listener.
+        await run_worker(container, stop)
     finally:
         await container.aclose()
 

@@ -20,7 +20,7 @@ from flowwright.conversation.adapters.unit_of_work import SqlConversationUnitOfW
 from flowwright.conversation.application.designer import DesignerServices
 from flowwright.integrations.adapters.safe_http import SafeHttpClient
 from flowwright.integrations.domain.address_policy import AddressPolicy
-from flowwright.kernel.adapters.database import create_engine
+from flowwright.kernel.adapters.database import create_engine, is_sqlite
 from flowwright.kernel.adapters.outbox_store import SqlOutboxStore
 from flowwright.kernel.clock import Clock, SystemClock
 from flowwright.kernel.errors import ValidationFailed
@@ -42,10 +42,11 @@ from flowwright.wiring.designer import (
 from flowwright.wiring.language_model import GatewayLanguageModel
 from flowwright.workflow.adapters.run_queue import SqlRunQueue
 from flowwright.workflow.adapters.unit_of_work import SqlWorkflowUnitOfWorkFactory
+from flowwright.workflow.adapters.work_listener import PgWorkListener
 from flowwright.workflow.application.engine import Engine, EngineSettings
 from flowwright.workflow.application.http_step import HttpStepExecutor
 from flowwright.workflow.application.llm_step import LlmStepExecutor
-from flowwright.workflow.application.ports import StepExecutor
+from flowwright.workflow.application.ports import StepExecutor, WorkListener
 from flowwright.workflow.application.signals import RunSignals
 from flowwright.workflow.application.versions import Installation
 from flowwright.workflow.application.worker import Worker
@@ -99,6 +100,7 @@ class Container:
     llm: LLMServices
     metrics: CollectorRegistry
     designer: DesignerServices
+    work_listener: WorkListener | None = None  # other processes' new work (PostgreSQL)
     extras: dict[str, object] = field(default_factory=dict)
 
     def worker(self) -> Worker:
@@ -108,6 +110,7 @@ class Container:
             self.executors,
             self.clock,
             concurrency=self.settings.worker_concurrency,
+            poll_interval=self.settings.worker_poll_seconds,
         )
 
     async def aclose(self) -> None:
@@ -195,6 +198,11 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         installation=installation,
         run_engine=run_engine,
         run_queue=SqlRunQueue(session_factory, role),
+        work_listener=(
+            None
+            if is_sqlite(settings.resolved_database_url)
+            else PgWorkListener(settings.resolved_database_url)
+        ),
         http=http,
         executors=executors,
         secret_cipher=secret_cipher,

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "on loopback, private, link-local or metadata addresses are refused.",
     )
     worker_concurrency: int = Field(default=16, ge=1, le=1000)
+    worker_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        description="How often a worker looks for work it was not told of (timers, SQLite).",
+    )
     lease_seconds: float = Field(default=30.0, ge=1.0, description="Step lease duration.")
     tenant_max_active_runs: int = Field(default=100, ge=1)
     tenant_max_running_steps: int = Field(default=32, ge=1)

@@ -26,7 +26,11 @@ log = structlog.get_logger(__name__)
 
 async def run_worker(container: Container, stop: asyncio.Event) -> None:
     log.info("worker started")
-    await asyncio.gather(container.relay.run(stop), container.worker().run(stop))
+    worker = container.worker()
+    loops = [container.relay.run(stop), worker.run(stop)]
+    if container.work_listener is not None:
+        loops.append(container.work_listener.listen(container.run_engine.signals.work, stop))
+    await asyncio.gather(*loops)
 
 
 async def run_scheduler(container: Container, stop: asyncio.Event, *, every: float = 60.0) -> None:

@@ -195,6 +195,7 @@ class _Staged:
         self.run_updates: dict[str, dict[str, Any]] = {}
         self.new_steps: dict[tuple[str, str], StepRow] = {}
         self.step_updates: dict[tuple[str, str], dict[str, Any]] = {}
+        self.leases: dict[tuple[str, str], tuple[str, datetime]] = {}  # owner, expiry
         self.history: dict[tuple[str, int], HistoryRow] = {}
 
 
@@ -330,6 +331,10 @@ class InMemoryEngineUnitOfWork:
             row = store.steps.get(step_key)
             if row is not None:
                 _set(row.instance, columns)
+        for step_key, (owner, until) in staged.leases.items():
+            row = store.steps.get(step_key)
+            if row is not None:
+                row.lease_owner, row.lease_expires_at = owner, until
         store.history.update(staged.history)
         self.staged = _Staged()
 
@@ -453,6 +458,18 @@ class InMemoryRunRepository:
 
     def __init__(self, uow: InMemoryEngineUnitOfWork) -> None:
         self._uow = uow
+        self._made_ready = False
+
+    @property
+    def made_ready(self) -> bool:
+        return self._made_ready
+
+    async def hold_lease(self, step_row_id: str, fencing: int, owner: str, until: datetime) -> None:
+        for row in self._steps():
+            if row.instance.id == step_row_id:
+                key = (row.run_id, row.instance.key)
+                self._uow.staged.step_updates.setdefault(key, {})["fencing"] = fencing
+                self._uow.staged.leases[key] = (owner, until)
 
     def _run(self, run_id: str) -> RunRow | None:
         """The run of this tenant as this unit of work sees it (a copy)."""
@@ -565,6 +582,8 @@ class InMemoryRunRepository:
             elif instance.changed:
                 columns = {name: getattr(instance, name) for name in STEP_UPDATE_COLUMNS}
                 staged.step_updates.setdefault(key, {}).update(_json_columns(columns))
+            if (instance.is_new or instance.changed) and _leasable(instance, now):
+                self._made_ready = True
             instance.is_new = instance.changed = False
         records = _history_records(state)
         for record in records:
@@ -778,6 +797,12 @@ class InMemoryRunQueue:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _leasable(instance: Instance, now: datetime) -> bool:
+    return instance.status is StepStatus.READY and (
+        instance.ready_at is None or instance.ready_at <= now
+    )
 
 
 def _set(target: object, columns: Mapping[str, Any]) -> None:

@@ -26,6 +26,7 @@ from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunSta
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
 
 INLINE_OUTPUT_BYTES = 64 * 1024
+WORK_CHANNEL = "flowwright_work"  # PostgreSQL NOTIFY channel: steps became ready
 
 _STEP_COLUMNS = (
     "status",
@@ -72,6 +73,11 @@ class SqlRunRepository:
     def __init__(self, session: AsyncSession, tenant_id: str) -> None:
         self._session = session
         self._tenant_id = tenant_id
+        self._made_ready = False
+
+    @property
+    def made_ready(self) -> bool:
+        return self._made_ready
 
     async def insert_run(self, state: RunState, now: datetime) -> None:
         if state.idempotency_key is None:
@@ -172,6 +178,15 @@ class SqlRunRepository:
                 .values({column: bindparam(f"_{column}") for column in _STEP_COLUMNS}),
                 [{"_id": r["id"], **{f"_{c}": r[c] for c in _STEP_COLUMNS}} for r in changed_rows],
             )
+        if not self._made_ready and any(
+            row["status"] == StepStatus.READY.value
+            and (row["ready_at"] is None or row["ready_at"] <= now)
+            for row in (*new_rows, *changed_rows)
+        ):
+            self._made_ready = True
+            if dialect_name(self._session) == "postgresql":
+                # Wake workers of other processes at commit (see adapters/work_listener.py).
+                await self._session.execute(select(func.pg_notify(WORK_CHANNEL, "")))
         records = self._history_records(state)
         if records:
             await self._session.execute(
@@ -272,6 +287,13 @@ class SqlRunRepository:
             "started_at": instance.started_at,
             "finished_at": instance.finished_at,
         }
+
+    async def hold_lease(self, step_row_id: str, fencing: int, owner: str, until: datetime) -> None:
+        await self._session.execute(
+            update(run_steps)
+            .where(run_steps.c.id == step_row_id, run_steps.c.tenant_id == self._tenant_id)
+            .values(fencing=fencing, lease_owner=owner, lease_expires_at=until)
+        )
 
     async def list_runs(
         self, *, status: str | None, workflow: str | None, limit: int, before: str | None

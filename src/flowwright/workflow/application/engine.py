@@ -5,9 +5,9 @@ the instances, the history and the outbox events together."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jsonschema
@@ -35,7 +35,8 @@ from flowwright.workflow.domain.runs.local_steps import (
 from flowwright.workflow.domain.runs.outcome import Failed, Outcome, Succeeded, Waiting
 from flowwright.workflow.domain.runs.plan import RunPlan, build_plan
 from flowwright.workflow.domain.runs.progress import RunProgress
-from flowwright.workflow.domain.runs.state import RunState
+from flowwright.workflow.domain.runs.queue import Lease
+from flowwright.workflow.domain.runs.state import Instance, RunState
 from flowwright.workflow.domain.runs.status import RESUMABLE_RUN, RunStatus, StepStatus
 from flowwright.workflow.domain.runs.templates import render
 
@@ -60,6 +61,20 @@ RENDERED_FIELDS: dict[str, tuple[str, ...]] = {
 
 class InvalidInputs(ValidationFailed):
     code = "invalid_inputs"
+
+
+@dataclass(frozen=True)
+class ChainOffer:
+    """A worker's offer to execute, in the slot a completion frees, the run's next step."""
+
+    owner: str
+    types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Completion:
+    recorded: bool  # False: the lease was taken over or the step had ended
+    next: tuple[Lease, StepCall | Failed] | None = None  # the step leased on, and its call
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ class Engine:
                     idempotency_key=idempotency_key,
                 )
                 await uow.commit()
+            made_ready = uow.runs.made_ready
         except AlreadyExists:
             # A concurrent start with the same key won the race: answer with its run.
             if idempotency_key is None:
@@ -113,7 +129,7 @@ class Engine:
             if existing is None:
                 raise
             return StartedRun(existing, created=False)
-        self._after_commit(state)
+        self._after_commit(state, work=made_ready)
         return StartedRun(state, created=True)
 
     async def _by_key(self, caller: Caller, key: str) -> RunState | None:
@@ -179,19 +195,31 @@ class Engine:
     # --- transitions -------------------------------------------------------------------------
 
     async def transition(
-        self, tenant_id: str, run_id: str, apply: Callable[[RunProgress], bool | None]
+        self,
+        tenant_id: str,
+        run_id: str,
+        apply: Callable[[RunProgress], bool | None],
+        *,
+        before_save: Callable[[RunProgress], None] | None = None,
+        after_save: Callable[[EngineUnitOfWork], Awaitable[None]] | None = None,
     ) -> RunState | None:
         """Load the run under its lock, apply a decision, drive and save; None if stale."""
         async with self.uow_factory(tenant_id) as uow:
-            state = await self._apply(uow, run_id, apply)
+            state = await self._apply(uow, run_id, apply, before_save)
             if state is None:
                 return None
+            if after_save is not None:
+                await after_save(uow)
             await uow.commit()
-        self._after_commit(state)
+        self._after_commit(state, work=uow.runs.made_ready)
         return state
 
     async def _apply(
-        self, uow: EngineUnitOfWork, run_id: str, apply: Callable[[RunProgress], bool | None]
+        self,
+        uow: EngineUnitOfWork,
+        run_id: str,
+        apply: Callable[[RunProgress], bool | None],
+        before_save: Callable[[RunProgress], None] | None = None,
     ) -> RunState | None:
         state = await uow.runs.load(run_id, lock=True)
         if state is None:
@@ -201,6 +229,8 @@ class Engine:
         if apply(progress) is False:
             return None
         await self._drive(progress, uow)
+        if before_save is not None:
+            before_save(progress)
         await self._save(progress, uow)
         return state
 
@@ -268,11 +298,15 @@ class Engine:
         if child.status.is_terminal:  # it ended in its first transaction
             _child_finished(child)(progress)
 
-    def _after_commit(self, state: RunState) -> None:
+    def _after_commit(self, state: RunState, *, work: bool) -> None:
         self.signals.changed(state.run_id)
         if state.parent_run_id:
             self.signals.changed(state.parent_run_id)
-        self.signals.work()
+        # Wake the worker only when there is something for it: a step made ready, or a run that
+        # ended and may free a slot for a queued one. A wake-up with nothing to lease costs an
+        # empty lease transaction that competes with the run's own for the database.
+        if work or state.status.is_terminal:
+            self.signals.work()
 
     # --- plans -------------------------------------------------------------------------------
 
@@ -312,33 +346,29 @@ class Engine:
             if instance.fencing != fencing:
                 return None
             plan = await self._plan(uow, state.version_id)
-        spec = plan.steps[instance.step_id]
-        context = context_for(state, instance.scope_key)
-        try:
-            config = {
-                name: render(getattr(spec.model, name), context)
-                for name in RENDERED_FIELDS.get(spec.type, ())
-            }
-        except ValidationFailed as exc:
-            return Failed("expression_error", exc.message)
-        return StepCall(
-            tenant_id=tenant_id,
-            run_id=run_id,
-            workflow=state.workflow_name,
-            step_key=key,
-            step_id=instance.step_id,
-            step_type=spec.type,
-            attempt=attempt,
-            idempotency_key=idempotency_key(run_id, key),
-            config=config,
-            timeout_ms=spec.timeout_ms,
-        )
+        return _call_for(plan, state, instance, attempt)
 
     async def complete(
-        self, tenant_id: str, run_id: str, key: str, fencing: int, outcome: Outcome
-    ) -> bool:
-        """Record an attempt's outcome, unless its lease was taken over (fencing)."""
+        self,
+        tenant_id: str,
+        run_id: str,
+        key: str,
+        fencing: int,
+        outcome: Outcome,
+        *,
+        chain: ChainOffer | None = None,
+    ) -> Completion:
+        """Record an attempt's outcome, unless its lease was taken over (fencing).
+
+        With ``chain``, the same transaction also leases one step of this run that the outcome
+        left ready, to the worker that offered its slot, and prepares its call: a sequence of
+        steps with effects then costs one transaction per step instead of three (lease, read,
+        completion). Only one step takes the freed slot, so the tenant's running steps do not
+        grow; the worker bounds how many times in a row a slot is reused (fairness).
+        """
         max_bytes = self.settings.max_output_bytes
+        handed: list[tuple[Lease, StepCall | Failed]] = []
+        expiries: list[datetime] = []
 
         def apply(progress: RunProgress) -> bool:
             instance = progress.state.instances.get(key)
@@ -361,7 +391,27 @@ class Engine:
                 progress.wait(key, outcome.wake_at, outcome.state)
             return True
 
-        return await self.transition(tenant_id, run_id, apply) is not None
+        def hand_on(progress: RunProgress) -> None:
+            lease = _lease_next(progress, chain) if chain is not None else None
+            if lease is not None:
+                # The lease runs from the moment its step_started entry records.
+                expiries.append(progress.now + timedelta(milliseconds=self.settings.lease_ms))
+                instance = progress.state.instances[lease.key]
+                handed.append(
+                    (lease, _call_for(progress.plan, progress.state, instance, lease.attempt))
+                )
+
+        async def hold(uow: EngineUnitOfWork) -> None:
+            for (lease, _), until in zip(handed, expiries, strict=True):
+                # After the save: the step's row may be new.
+                await uow.runs.hold_lease(lease.step_row_id, lease.fencing, lease.owner, until)
+
+        state = await self.transition(
+            tenant_id, run_id, apply, before_save=hand_on, after_save=hold
+        )
+        if state is None:
+            return Completion(recorded=False)
+        return Completion(recorded=True, next=handed[0] if handed else None)
 
     async def fire_due_timer(self, tenant_id: str, run_id: str, key: str) -> None:
         now = self.clock.now()
@@ -439,7 +489,7 @@ class Engine:
             state.reason = None
             await self._begin(uow, plan, state)
             await uow.commit()
-        self._after_commit(state)
+        self._after_commit(state, work=uow.runs.made_ready)
         return True
 
     # --- people ------------------------------------------------------------------------------
@@ -503,6 +553,65 @@ class Engine:
         return state
 
 
+def _call_for(
+    plan: RunPlan, state: RunState, instance: Instance, attempt: int
+) -> StepCall | Failed:
+    """Render a leased step's configuration from the run as it stands."""
+    spec = plan.steps[instance.step_id]
+    context = context_for(state, instance.scope_key)
+    try:
+        config = {
+            name: render(getattr(spec.model, name), context)
+            for name in RENDERED_FIELDS.get(spec.type, ())
+        }
+    except ValidationFailed as exc:
+        return Failed("expression_error", exc.message)
+    return StepCall(
+        tenant_id=state.tenant_id,
+        run_id=state.run_id,
+        workflow=state.workflow_name,
+        step_key=instance.key,
+        step_id=instance.step_id,
+        step_type=spec.type,
+        attempt=attempt,
+        idempotency_key=idempotency_key(state.run_id, instance.key),
+        config=config,
+        timeout_ms=spec.timeout_ms,
+    )
+
+
+def _lease_next(progress: RunProgress, chain: ChainOffer) -> Lease | None:
+    """Lease the longest-ready step of this run that the offering worker can execute."""
+    now = progress.now
+    ready = [
+        instance
+        for instance in progress.state.instances.values()
+        if instance.status is StepStatus.READY
+        and instance.step_type in chain.types
+        and (instance.ready_at is None or instance.ready_at <= now)
+    ]
+    if not ready:
+        return None
+    instance = min(ready, key=lambda i: (i.ready_at or now, i.id))
+    instance.status = StepStatus.RUNNING
+    instance.attempt += 1
+    instance.fencing += 1
+    instance.started_at = now
+    instance.touch()
+    progress.record("step_started", instance, worker=chain.owner)
+    return Lease(
+        progress.state.tenant_id,
+        progress.state.run_id,
+        instance.id,
+        instance.key,
+        instance.step_id,
+        instance.step_type,
+        instance.attempt,
+        instance.fencing,
+        chain.owner,
+    )
+
+
 def validated_inputs(plan: RunPlan, inputs: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(inputs, dict):
         raise InvalidInputs("inputs must be a JSON object")
@@ -560,4 +669,12 @@ def _child_finished(child: RunState) -> Callable[[RunProgress], bool]:
     return apply
 
 
-__all__ = ["Engine", "EngineSettings", "InvalidInputs", "Waiting", "validated_inputs"]
+__all__ = [
+    "ChainOffer",
+    "Completion",
+    "Engine",
+    "EngineSettings",
+    "InvalidInputs",
+    "Waiting",
+    "validated_inputs",
+]

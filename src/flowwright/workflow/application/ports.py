@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -54,6 +55,15 @@ class RunRepository(Protocol):
     async def load(self, run_id: str, *, lock: bool) -> RunState | None: ...
     async def save(self, state: RunState, now: datetime) -> builtins.list[Any]: ...
     async def count_active(self) -> int: ...
+    async def hold_lease(self, step_row_id: str, fencing: int, owner: str, until: datetime) -> None:
+        """Record a lease taken inside a run's transition (the step's row is saved as running)."""
+        ...
+
+    @property
+    def made_ready(self) -> bool:
+        """Whether this unit of work saved a step a worker could lease (ready now)."""
+        ...
+
     async def list_runs(
         self, *, status: str | None, workflow: str | None, limit: int, before: str | None
     ) -> builtins.list[Any]: ...
@@ -113,6 +123,14 @@ class OutboundHttp(Protocol):
         timeout: float | None = None,  # noqa: ASYNC109  (forwarded to the client's own timeouts)
         idempotency_key: str | None = None,
     ) -> HttpReply: ...
+
+
+class WorkListener(Protocol):
+    """Learns that other processes made steps ready (PostgreSQL: LISTEN/NOTIFY)."""
+
+    async def listen(self, on_work: Callable[[], None], stop: asyncio.Event) -> None:
+        """Call ``on_work`` for each notification until ``stop`` is set."""
+        ...
 
 
 class RunQueue(Protocol):

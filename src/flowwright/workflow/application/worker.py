@@ -18,7 +18,8 @@ import structlog
 from flowwright.kernel.clock import Clock
 from flowwright.kernel.errors import FlowwrightError
 from flowwright.kernel.ids import new_id
-from flowwright.workflow.application.engine import Engine
+from flowwright.kernel.waiting import first_of
+from flowwright.workflow.application.engine import ChainOffer, Engine
 from flowwright.workflow.application.ports import RunQueue, StepCall, StepExecutor
 from flowwright.workflow.domain.runs.outcome import Failed, Outcome
 from flowwright.workflow.domain.runs.queue import Due, Lease
@@ -37,6 +38,7 @@ class Worker:
         concurrency: int = 16,
         poll_interval: float = 0.25,
         sweep_interval: float = 0.5,
+        chain_limit: int = 16,
     ) -> None:
         self.engine = engine
         self.queue = queue
@@ -45,6 +47,10 @@ class Worker:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.sweep_interval = sweep_interval
+        # How many steps in a row one slot may take from completions before it goes back to the
+        # queue, where every tenant with ready work gets its fair share of the free slots.
+        self.chain_limit = chain_limit
+        self._stop: asyncio.Event | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -53,6 +59,7 @@ class Worker:
         signal = self.engine.signals.work_available
         next_sweep = 0.0
         loop = asyncio.get_running_loop()
+        self._stop = stop
         try:
             while not stop.is_set():
                 signal.clear()
@@ -71,7 +78,7 @@ class Worker:
                     log.warning("worker pass failed", error=repr(exc))
                 if drained:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(_first(stop, signal), self.poll_interval)
+                        await asyncio.wait_for(first_of(stop, signal), self.poll_interval)
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -100,21 +107,40 @@ class Worker:
         prepared = await self.engine.prepare(
             lease.tenant_id, lease.run_id, lease.key, lease.attempt, lease.fencing
         )
-        if prepared is None:
-            return
-        outcome = prepared if isinstance(prepared, Failed) else await self._attempt(lease, prepared)
-        if outcome is None:
-            return  # the lease was lost while running: another worker owns the step now
-        recorded = await self.engine.complete(
-            lease.tenant_id, lease.run_id, lease.key, lease.fencing, outcome
-        )
-        if not recorded:
-            log.warning(
-                "completion refused: the step was taken over or has ended",
-                step=lease.key,
-                run_id=lease.run_id,
-                fencing=lease.fencing,
+        handed_on = 0
+        while prepared is not None:
+            outcome = (
+                prepared if isinstance(prepared, Failed) else await self._attempt(lease, prepared)
             )
+            if outcome is None:
+                return  # the lease was lost while running: another worker owns the step now
+            completion = await self.engine.complete(
+                lease.tenant_id,
+                lease.run_id,
+                lease.key,
+                lease.fencing,
+                outcome,
+                chain=self._offer() if handed_on < self.chain_limit else None,
+            )
+            if not completion.recorded:
+                log.warning(
+                    "completion refused: the step was taken over or has ended",
+                    step=lease.key,
+                    run_id=lease.run_id,
+                    fencing=lease.fencing,
+                )
+                return
+            if completion.next is None:
+                return
+            # The completion leased the run's next step to this slot: run it without going
+            # back through the queue.
+            lease, prepared = completion.next
+            handed_on += 1
+
+    def _offer(self) -> ChainOffer | None:
+        if self._stop is not None and self._stop.is_set():
+            return None  # a step leased now would wait for its lease to expire after shutdown
+        return ChainOffer(self.owner, frozenset(self.executors))
 
     async def _attempt(self, lease: Lease, call: StepCall) -> Outcome | None:
         executor = self.executors[call.step_type]
@@ -199,12 +225,3 @@ class Worker:
                 step=due.key,
                 error=repr(exc),
             )
-
-
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -15,7 +15,12 @@ from flowwright.workflow.adapters.memory import (
     InMemoryWorkflowStore,
 )
 from flowwright.workflow.application import run_queries
-from flowwright.workflow.application.engine import Engine, EngineSettings, InvalidInputs
+from flowwright.workflow.application.engine import (
+    ChainOffer,
+    Engine,
+    EngineSettings,
+    InvalidInputs,
+)
 from flowwright.workflow.application.ports import StepCall
 from flowwright.workflow.application.signals import RunSignals
 from flowwright.workflow.domain.caller import Caller
@@ -41,6 +46,13 @@ steps:
   - {id: after, type: transform, needs: [call], output: "${{ steps.call.output.status }}"}
 outputs:
   status: ${{ steps.after.output }}
+"""
+FLAKY = """
+steps:
+  - id: call
+    type: http
+    url: "https://api.example.com"
+    retry: {max_attempts: 2, backoff: fixed, initial: 10s, jitter: false}
 """
 REVIEW = """
 timeout: 1h
@@ -183,7 +195,9 @@ async def test_prepare_renders_the_attempt_and_complete_records_its_outcome(
     assert (call.attempt, call.idempotency_key, call.workflow) == (1, f"{run_id}/call", "caller")
     assert await engine.prepare("acme", run_id, "call", lease.attempt, lease.fencing + 1) is None
 
-    done = await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 204}))
+    done = (
+        await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 204}))
+    ).recorded
 
     assert done
     run = await load(engine, owner, run_id)
@@ -202,14 +216,20 @@ async def test_complete_with_a_stale_fencing_token_is_refused(
     run_id = (await engine.start_run(owner, "caller", inputs={})).state.run_id
     lease = await lease_one(queue, clock, "call")
 
-    stale = await engine.complete("acme", run_id, "call", lease.fencing - 1, Succeeded(1))
+    stale = (
+        await engine.complete("acme", run_id, "call", lease.fencing - 1, Succeeded(1))
+    ).recorded
 
     assert not stale
     run = await load(engine, owner, run_id)
     assert run.instances["call"].status is StepStatus.RUNNING
-    assert await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 1}))
+    assert (
+        await engine.complete("acme", run_id, "call", lease.fencing, Succeeded({"status": 1}))
+    ).recorded
     # Once finished, the same lease cannot complete it again.
-    assert not await engine.complete("acme", run_id, "call", lease.fencing, Failed("X", "late"))
+    assert not (
+        await engine.complete("acme", run_id, "call", lease.fencing, Failed("X", "late"))
+    ).recorded
 
 
 async def test_an_output_larger_than_the_limit_fails_the_step(
@@ -251,7 +271,9 @@ async def test_a_lost_lease_is_recovered_until_the_limit_then_the_step_fails(
         await engine.recover_lease("acme", run_id, "call", due.fencing)
         step = (await load(engine, owner, run_id)).instances["call"]
         assert (step.status, step.lease_losses) == (StepStatus.READY, losses)
-        assert not await engine.complete("acme", run_id, "call", lease.fencing, Succeeded(1))
+        assert not (
+            await engine.complete("acme", run_id, "call", lease.fencing, Succeeded(1))
+        ).recorded
 
     await lease_one(queue, clock, "call")
     clock.advance(timedelta(seconds=31))
@@ -286,7 +308,9 @@ async def test_recovering_an_old_lease_leaves_a_newer_lease_alone(
 
     step = (await load(engine, owner, run_id)).instances["call"]
     assert (step.status, step.fencing, step.lease_losses) == (StepStatus.RUNNING, second.fencing, 1)
-    assert await engine.complete("acme", run_id, "call", second.fencing, Succeeded({"status": 1}))
+    assert (
+        await engine.complete("acme", run_id, "call", second.fencing, Succeeded({"status": 1}))
+    ).recorded
 
 
 async def test_a_retryable_failure_is_leased_again_once_its_backoff_passed(
@@ -296,19 +320,7 @@ async def test_a_retryable_failure_is_leased_again_once_its_backoff_passed(
     clock: FixedClock,
     owner: Caller,
 ) -> None:
-    await publish(
-        uow_factory,
-        clock,
-        owner,
-        "flaky",
-        """
-        steps:
-          - id: call
-            type: http
-            url: "https://api.example.com"
-            retry: {max_attempts: 2, backoff: fixed, initial: 10s, jitter: false}
-        """,
-    )
+    await publish(uow_factory, clock, owner, "flaky", FLAKY)
     run_id = (await engine.start_run(owner, "flaky", inputs={})).state.run_id
     first = await lease_one(queue, clock, "call")
     await engine.complete("acme", run_id, "call", first.fencing, Failed("X", "x", retryable=True))
@@ -318,6 +330,138 @@ async def test_a_retryable_failure_is_leased_again_once_its_backoff_passed(
     second = await lease_one(queue, clock, "call")
 
     assert (second.attempt, second.fencing) == (2, first.fencing + 1)
+
+
+CHAIN = """
+steps:
+  - {id: first, type: http, url: "https://api.example.com/one"}
+  - id: second
+    type: http
+    needs: [first]
+    url: "https://api.example.com/${{ steps.first.output.body.next }}"
+outputs:
+  last: ${{ steps.second.output }}
+"""
+
+
+OK = {"status": 200, "body": {"next": "x"}}
+
+
+def offer(types: frozenset[str] = frozenset({"http"})) -> ChainOffer:
+    return ChainOffer("worker-1", types)
+
+
+async def test_a_completion_with_an_offer_leases_the_next_step_in_its_transaction(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    run_id = (await engine.start_run(owner, "chain", inputs={})).state.run_id
+    first = await lease_one(queue, clock, "first")
+
+    done = await engine.complete(
+        "acme",
+        run_id,
+        "first",
+        first.fencing,
+        Succeeded({"status": 200, "body": {"next": "two"}}),
+        chain=offer(),
+    )
+
+    assert done.recorded and done.next is not None
+    lease, call = done.next
+    assert (lease.key, lease.attempt, lease.fencing, lease.owner) == ("second", 1, 1, "worker-1")
+    assert isinstance(call, StepCall)
+    assert call.config["url"] == "https://api.example.com/two"  # rendered from the new output
+    assert call.idempotency_key == f"{run_id}/second"
+    (row,) = [r for r in store.step_rows(run_id) if r.instance.key == "second"]
+    assert row.instance.status is StepStatus.RUNNING
+    assert (row.instance.fencing, row.lease_owner) == (1, "worker-1")
+    assert row.lease_expires_at == clock.now() + timedelta(seconds=30)
+    started = [h for h in store.history_of(run_id) if h.type == "step_started"]
+    assert [(h.step_key, h.data) for h in started][-1] == ("second", {"worker": "worker-1"})
+    assert await lease_all(queue, clock) == []  # nothing left for the queue to hand out
+    # The step leased on behaves as any leased step: renewed and completed under its token.
+    assert await queue.renew(lease, clock.now() + timedelta(seconds=60))
+    assert (await engine.complete("acme", run_id, "second", lease.fencing, Succeeded(2))).recorded
+    assert (await load(engine, owner, run_id)).outputs == {"last": 2}
+
+
+async def test_without_an_offer_or_a_matching_type_the_next_step_goes_to_the_queue(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    run_ids = [(await engine.start_run(owner, "chain", inputs={})).state.run_id for _ in range(2)]
+    leases = await lease_all(queue, clock)
+    engine.signals.work_available.clear()
+
+    plain = await engine.complete("acme", run_ids[0], "first", leases[0].fencing, Succeeded(OK))
+    other = await engine.complete(
+        "acme",
+        run_ids[1],
+        "first",
+        leases[1].fencing,
+        Succeeded(OK),
+        chain=offer(frozenset({"llm"})),
+    )
+
+    assert (plain.recorded, plain.next, other.recorded, other.next) == (True, None, True, None)
+    assert engine.signals.work_available.is_set()  # the worker is told there is work
+    assert sorted(lease.run_id for lease in await lease_all(queue, clock)) == sorted(run_ids)
+
+
+async def test_a_step_handed_on_does_not_wake_the_worker_for_nothing(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    run_id = (await engine.start_run(owner, "chain", inputs={})).state.run_id
+    first = await lease_one(queue, clock, "first")
+    engine.signals.work_available.clear()
+
+    done = await engine.complete(
+        "acme",
+        run_id,
+        "first",
+        first.fencing,
+        Succeeded({"status": 200, "body": {"next": "x"}}),
+        chain=offer(),
+    )
+
+    assert done.next is not None
+    assert not engine.signals.work_available.is_set()
+
+
+async def test_a_step_in_retry_backoff_is_not_handed_on(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "flaky", FLAKY)
+    run_id = (await engine.start_run(owner, "flaky", inputs={})).state.run_id
+    lease = await lease_one(queue, clock, "call")
+
+    failed = await engine.complete(
+        "acme", run_id, "call", lease.fencing, Failed("X", "x", retryable=True), chain=offer()
+    )
+
+    assert failed.recorded and failed.next is None
+    step = (await load(engine, owner, run_id)).instances["call"]
+    assert step.status is StepStatus.READY and step.ready_at is not None
+    assert step.ready_at > clock.now()
 
 
 # --- timers, deadlines and people ----------------------------------------------------------------

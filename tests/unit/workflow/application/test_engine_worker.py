@@ -262,3 +262,67 @@ async def test_a_sweep_handles_timers_expired_leases_deadlines_and_queued_runs(
     assert (await engine.get(owner, slow)).status is RunStatus.TIMED_OUT
     assert (await step(engine, owner, fetcher)).status is StepStatus.READY
     assert (await engine.get(owner, queued)).status is RunStatus.WAITING
+
+
+SEQUENCE = """
+steps:
+  - {id: s1, type: http, url: "https://api.example.com/1"}
+  - {id: s2, type: http, needs: [s1], url: "https://api.example.com/${{ steps.s1.output.body }}"}
+  - {id: s3, type: http, needs: [s2], url: "https://api.example.com/${{ steps.s2.output.body }}"}
+  - {id: s4, type: http, needs: [s3], url: "https://api.example.com/${{ steps.s3.output.body }}"}
+  - {id: s5, type: http, needs: [s4], url: "https://api.example.com/${{ steps.s4.output.body }}"}
+outputs:
+  last: ${{ steps.s5.output.body }}
+"""
+
+
+async def test_a_slot_takes_the_runs_next_steps_from_completions_up_to_the_chain_limit(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    async def echo(call: StepCall) -> Outcome:
+        return Succeeded({"status": 200, "headers": {}, "body": str(call.config["url"])[-1] + "+"})
+
+    class CountingQueue(InMemoryRunQueue):
+        handed_out: list[str] = []
+
+        async def lease(self, **kwargs):  # type: ignore[no-untyped-def]
+            leases = await super().lease(**kwargs)
+            self.handed_out += [lease.key for lease in leases]
+            return leases
+
+    queue = CountingQueue(store)
+    executor = ScriptedExecutor([echo] * 5)
+    run_id = await start(engine, uow_factory, clock, owner, body=SEQUENCE)
+    worker = Worker(engine, queue, {"http": executor}, clock, poll_interval=0.01, chain_limit=2)
+    changed = engine.signals.watch(run_id)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(5):
+            while not (await engine.get(owner, run_id)).status.is_terminal:
+                await changed.wait()
+                changed.clear()
+    finally:
+        stop.set()
+        await loop
+
+    run = await engine.get(owner, run_id)
+    assert run.status is RunStatus.SUCCEEDED
+    assert [call.step_key for call in executor.calls] == ["s1", "s2", "s3", "s4", "s5"]
+    # Each call was rendered from the output the step before it had just recorded.
+    assert [call.config["url"].rsplit("/", 1)[1] for call in executor.calls] == [
+        "1",
+        "1+",
+        "++",
+        "++",
+        "++",
+    ]
+    # s1 and s4 came from the queue; s2, s3 and s5 were leased by the completions before them.
+    assert queue.handed_out == ["s1", "s4"]
+    started = [h for h in store.history_of(run_id) if h.type == "step_started"]
+    assert [h.step_key for h in started] == ["s1", "s2", "s3", "s4", "s5"]
+    assert {h.data["worker"] for h in started} == {worker.owner}
