@@ -49,6 +49,14 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
+        # Every transaction takes SQLite's write lock (BEGIN IMMEDIATE), so two connections of
+        # one process can never work at once anyway; with one pooled connection they queue in
+        # the event loop and the next starts as soon as the last commits, instead of polling the
+        # lock in SQLite's busy handler (sleeps of 1-100 ms). Other processes still wait in the
+        # busy handler.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 30)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
