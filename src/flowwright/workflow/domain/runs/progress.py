@@ -197,10 +197,13 @@ class RunProgress:
                 finished = [n for n in needs if n is not None]
                 reason = self._skip_reason(instance, spec, finished)
                 if reason is None:
+                    # Another pass is needed only after a step ended (skipped or failed here):
+                    # a step becoming ready decides nothing that needs it.
                     self._make_ready(instance)
-                elif reason:
-                    self._skip(instance, reason)
-                progressed = True
+                else:
+                    if reason:
+                        self._skip(instance, reason)
+                    progressed = True
         if scope and all(i.status.is_terminal for i in scope.values()):
             self._scope_done(scope_key)
 
