@@ -5,11 +5,12 @@ does not share this process's interpreter lock) answers instantly. Against it, t
 times
 
 1. the gateway's overhead per call: ``LLMGateway.complete`` (catalog and budget read, API key
-   from the encrypted secret store, routing, breaker, usage record and budget counters written)
-   minus a direct ``openai.AsyncOpenAI`` call to the same server, interleaved call by call;
+   from the encrypted secret store, routing, breaker, usage record written, and with
+   ``--budget`` the tenant's budget counters too) minus a direct ``openai.AsyncOpenAI`` call to
+   the same server, interleaved call by call;
 2. throughput: 100 concurrent streams through one process, gateway and direct SDK.
 
-    python bench/llm_gateway_bench.py [--calls N] [--streams N] [--database-url URL]
+    python bench/llm_gateway_bench.py [--calls N] [--streams N] [--database-url URL] [--budget]
 
 Prints a table and writes bench/results/llm_gateway.json.
 """
@@ -33,6 +34,7 @@ from typing import Any
 import openai
 
 from flowwright.agents.application.access import Caller, Grant
+from flowwright.agents.application.budgets import BudgetSpec, set_budget
 from flowwright.agents.application.catalog import AliasSpec, ProviderSpec, put_alias, put_provider
 from flowwright.agents.domain.catalog import Candidate, ProviderKind, RoutingPolicy
 from flowwright.agents.domain.messages import ChatMessage, ChatRequest, MessageRole, StreamEnd
@@ -78,7 +80,7 @@ def _wait_for(port: int) -> None:
     raise RuntimeError("the fake provider did not start")
 
 
-async def _setup(container: Container, base_url: str) -> str:
+async def _setup(container: Container, base_url: str, *, budget: bool) -> str:
     tenant = await create_tenant(
         CreateTenant(slug="bench", name="Bench"),
         actor=None,
@@ -114,6 +116,13 @@ async def _setup(container: Container, base_url: str) -> str:
         uow_factory=container.llm.agents,
         clock=container.clock,
     )
+    if budget:  # a limit the run never reaches: every call counts against it, none is stopped
+        await set_budget(
+            BudgetSpec(token_limit=10**15),
+            caller=caller,
+            uow_factory=container.llm.agents,
+            clock=container.clock,
+        )
     return tenant.id
 
 
@@ -203,7 +212,7 @@ async def _main(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
         container = build_container(settings)
         direct = openai.AsyncOpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)
         try:
-            tenant_id = await _setup(container, base_url)
+            tenant_id = await _setup(container, base_url, budget=args.budget)
             overhead = await _overhead(container, tenant_id, direct, args.calls)
             streams = await _streams(container, tenant_id, direct, args.streams, 100)
         finally:
@@ -211,6 +220,7 @@ async def _main(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
             await container.aclose()
     return {
         "database": "postgresql" if args.database_url else "sqlite",
+        "budget": args.budget,
         "calls": args.calls,
         "streams": args.streams,
         "concurrency": 100,
@@ -227,6 +237,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--budget", action="store_true", help="give the tenant a budget (its counters are updated)"
+    )
     args = parser.parse_args()
     port = _free_port()
     server = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
@@ -247,7 +260,7 @@ def main() -> None:
     ]
     width = max(len(label) for label, _ in rows)
     print(
-        f"LLM gateway on {result['database']} "
+        f"LLM gateway on {result['database']}{' with a budget' if result['budget'] else ''} "
         f"({result['calls']} calls, {result['streams']} streams)"
     )
     for label, value in rows:

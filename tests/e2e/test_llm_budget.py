@@ -53,6 +53,13 @@ def test_token_budget_warns_once_then_stops_calls_before_the_provider(
     assert len(stops) == 1  # once per month, not once per refused call
     shown = t.client.get("/v1/llm/budget").json()
     assert (shown["used_tokens"], shown["token_limit"]) == (45, 40)
+    counters = query(
+        live_server.settings.resolved_database_url,
+        "SELECT used_tokens, warned_period, stopped_period FROM llm_budgets WHERE tenant_id = :t",
+        t=t.id,
+    )
+    period = shown["period"]
+    assert counters == [{"used_tokens": 45, "warned_period": period, "stopped_period": period}]
 
 
 def test_money_budget_stops_calls_once_spent(make_tenant: Tenants, fake_llm: ServerFactory) -> None:

@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from gateway_fakes import AllowAll, DictSecrets, ManualMonotonic, ScriptedClients
 
-from flowwright.agents.adapters.memory import InMemoryAgentsUnitOfWorkFactory
+from flowwright.agents.adapters.memory import (
+    InMemoryAgentsUnitOfWork,
+    InMemoryAgentsUnitOfWorkFactory,
+)
 from flowwright.agents.adapters.secret_cache import CachedSecretReader
 from flowwright.agents.application.access import Caller, Grant
 from flowwright.agents.application.budgets import BudgetSpec, set_budget
@@ -109,7 +112,34 @@ async def test_changes_by_another_process_apply_after_the_cache_time() -> None:
     assert (await gateway.complete(ASK, tenant_id=TENANT)).outcome.provider == "b"
 
 
+class CountingUnitsOfWork(InMemoryAgentsUnitOfWorkFactory):
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = 0
+
+    def __call__(self, tenant_id: str) -> InMemoryAgentsUnitOfWork:
+        self.opened += 1
+        return super().__call__(tenant_id)
+
+
 async def test_budget_counters_follow_this_processes_calls_without_rereading() -> None:
+    uow, monotonic, clients = CountingUnitsOfWork(), ManualMonotonic(), ScriptedClients()
+    gateway = _gateway(uow, monotonic, clients)
+    await _setup(uow, "a:m")
+    await set_budget(BudgetSpec(token_limit=45), caller=ADMIN, uow_factory=uow, clock=CLOCK)
+    await gateway.complete(ASK, tenant_id=TENANT)  # reads the catalog and budget once
+    opened, writes = uow.opened, uow.ledger.writes
+
+    await gateway.complete(ASK, tenant_id=TENANT)
+    # The call wrote its usage once and learnt the counters from that write: nothing was read.
+    assert (uow.opened, uow.ledger.writes) == (opened, writes + 1)
+    await gateway.complete(ASK, tenant_id=TENANT)  # 45 tokens: the limit
+    with pytest.raises(QuotaExceeded):
+        await gateway.complete(ASK, tenant_id=TENANT)
+    assert len(clients["a"].calls) == 3
+
+
+async def test_the_budget_warning_is_emitted_once_after_the_usage_that_made_it_due() -> None:
     uow, monotonic, clients = (
         InMemoryAgentsUnitOfWorkFactory(),
         ManualMonotonic(),
@@ -117,12 +147,18 @@ async def test_budget_counters_follow_this_processes_calls_without_rereading() -
     )
     gateway = _gateway(uow, monotonic, clients)
     await _setup(uow, "a:m")
-    await set_budget(BudgetSpec(token_limit=30), caller=ADMIN, uow_factory=uow, clock=CLOCK)
+    spec = BudgetSpec(token_limit=100, warn_percent=20)
+    await set_budget(spec, caller=ADMIN, uow_factory=uow, clock=CLOCK)
+    await gateway.complete(ASK, tenant_id=TENANT)  # 15 tokens: below 20
+    assert uow.store.events_named("agents.BudgetWarning") == []
+
+    await gateway.complete(ASK, tenant_id=TENANT)  # 30 tokens
     await gateway.complete(ASK, tenant_id=TENANT)
-    await gateway.complete(ASK, tenant_id=TENANT)  # 30 tokens: the limit
-    with pytest.raises(QuotaExceeded):
-        await gateway.complete(ASK, tenant_id=TENANT)
-    assert len(clients["a"].calls) == 2
+    warnings = uow.store.events_named("agents.BudgetWarning")
+    assert len(warnings) == 1
+    assert warnings[0].payload()["used_tokens"] == 30
+    budget = uow.store.state(TENANT).budget
+    assert budget is not None and (budget.used_tokens, budget.warned_period) == (45, "2026-05")
 
 
 async def test_api_keys_are_reused_for_a_while_but_missing_ones_are_asked_again() -> None:

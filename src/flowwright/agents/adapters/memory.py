@@ -16,7 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from flowwright.agents.application.ports import PriceEntry, StoredResult
+from flowwright.agents.application.ports import BudgetCharge, PriceEntry, StoredResult
 from flowwright.agents.domain.budget import Budget
 from flowwright.agents.domain.catalog import Alias, Provider
 from flowwright.agents.domain.pricing import Price
@@ -125,15 +125,6 @@ class InMemoryBudgetRepository(_Repository):
         existed = self._state.budget is not None
         self._state.budget = None
         return existed
-
-    async def add_usage(self, *, period: str, tokens: int, micros: int) -> None:
-        budget = self._state.budget
-        if budget is None:
-            return
-        if budget.period != period:
-            budget.period, budget.used_tokens, budget.used_micros = period, 0, 0
-        budget.used_tokens += tokens
-        budget.used_micros += micros
 
     async def claim_warning(self, period: str) -> bool:
         budget = self._state.budget
@@ -269,6 +260,37 @@ class InMemoryAgentsUnitOfWorkFactory:
     def __init__(self, store: InMemoryAgentsStore | None = None) -> None:
         self.store = store or InMemoryAgentsStore()
         self.on_commit: Callable[[str, frozenset[str]], None] | None = None
+        self.ledger = InMemoryUsageLedger(self.store)
 
     def __call__(self, tenant_id: str) -> InMemoryAgentsUnitOfWork:
         return InMemoryAgentsUnitOfWork(self.store, tenant_id, self.on_commit)
+
+
+class InMemoryUsageLedger:
+    """Satisfies :class:`flowwright.agents.application.ports.UsageLedger`."""
+
+    def __init__(self, store: InMemoryAgentsStore) -> None:
+        self.store = store
+        self.writes = 0
+
+    async def record(
+        self,
+        tenant_id: str,
+        records: Sequence[UsageRecord],
+        *,
+        stored: StoredResult | None = None,
+        charge: BudgetCharge | None = None,
+    ) -> Budget | None:
+        self.writes += 1
+        state = self.store.state(tenant_id)
+        state.usage.extend(records)
+        if stored is not None:
+            state.results.setdefault(stored.idempotency_key, stored)
+        budget = state.budget
+        if charge is None or budget is None:
+            return None
+        if budget.period != charge.period:
+            budget.period, budget.used_tokens, budget.used_micros = charge.period, 0, 0
+        budget.used_tokens += charge.tokens
+        budget.used_micros += charge.micros
+        return copy.copy(budget)

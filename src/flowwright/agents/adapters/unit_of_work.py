@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flowwright.agents.adapters.catalog_repositories import (
     SqlAliasRepository,
     SqlPriceRepository,
     SqlProviderRepository,
 )
+from flowwright.agents.adapters.usage_ledger import SqlUsageLedger
 from flowwright.agents.adapters.usage_repositories import (
     SqlBudgetRepository,
     SqlCallResultRepository,
@@ -65,6 +66,7 @@ class SqlAgentsUnitOfWorkFactory:
         self._clock = clock
         self._app_role = app_role
         self.on_commit: CommitListener | None = None
+        self.ledger = SqlUsageLedger(_engine_of(session_factory), app_role)
 
     def __call__(self, tenant_id: str) -> SqlAgentsUnitOfWork:
         uow = SqlAgentsUnitOfWork(
@@ -75,3 +77,10 @@ class SqlAgentsUnitOfWorkFactory:
         )
         uow.on_commit = self.on_commit
         return uow
+
+
+def _engine_of(session_factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    engine = session_factory.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):
+        raise RuntimeError("the agents context needs a session factory bound to an engine")
+    return engine

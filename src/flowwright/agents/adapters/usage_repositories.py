@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, case, delete, func, insert, or_, select, update
+from sqlalchemy import Insert, RowMapping, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,12 +21,14 @@ from flowwright.kernel.ids import new_id
 
 _CONTEXT_FIELDS = ("run_id", "step_id", "workflow_id", "agent", "conversation_id", "user_id")
 
+_ADD_RECORDS = insert(llm_usage)  # built once: usage is added on every model call
+
 
 class SqlBudgetRepository(TenantScoped):
     async def get(self) -> Budget | None:
         query = select(llm_budgets).where(llm_budgets.c.tenant_id == self._tenant_id)
         row = (await self._session.execute(query)).mappings().first()
-        return _budget(row) if row else None
+        return budget_of(row) if row else None
 
     async def save(self, budget: Budget) -> None:
         values = {
@@ -59,18 +61,6 @@ class SqlBudgetRepository(TenantScoped):
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def add_usage(self, *, period: str, tokens: int, micros: int) -> None:
-        same_month = llm_budgets.c.period == period
-        await self._session.execute(
-            update(llm_budgets)
-            .where(llm_budgets.c.tenant_id == self._tenant_id)
-            .values(
-                used_tokens=case((same_month, llm_budgets.c.used_tokens + tokens), else_=tokens),
-                used_micros=case((same_month, llm_budgets.c.used_micros + micros), else_=micros),
-                period=period,
-            )
-        )
-
     async def claim_warning(self, period: str) -> bool:
         return await self._claim(llm_budgets.c.warned_period, period)
 
@@ -89,7 +79,7 @@ class SqlBudgetRepository(TenantScoped):
         return getattr(result, "rowcount", 0) == 1
 
 
-def _budget(row: RowMapping) -> Budget:
+def budget_of(row: RowMapping) -> Budget:
     return Budget(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -109,7 +99,9 @@ def _budget(row: RowMapping) -> Budget:
 class SqlUsageRepository(TenantScoped):
     async def add(self, records: Sequence[UsageRecord]) -> None:
         if records:
-            await self._session.execute(insert(llm_usage), [self._row(r) for r in records])
+            await self._session.execute(
+                _ADD_RECORDS, [usage_row(r, self._tenant_id) for r in records]
+            )
 
     async def get(self, record_id: str) -> UsageRecord | None:
         query = select(llm_usage).where(
@@ -186,28 +178,29 @@ class SqlUsageRepository(TenantScoped):
             llm_usage.c.created_at < until,
         )
 
-    def _row(self, r: UsageRecord) -> dict[str, Any]:
-        if r.tenant_id != self._tenant_id:
-            raise RuntimeError("usage record belongs to another tenant")
-        row: dict[str, Any] = {
-            "id": r.id,
-            "tenant_id": r.tenant_id,
-            "created_at": r.created_at,
-            "day": r.day,
-            "alias": r.alias,
-            "provider": r.provider,
-            "model": r.model,
-            "operation": r.operation,
-            "outcome": r.outcome.value,
-            "input_tokens": r.input_tokens,
-            "output_tokens": r.output_tokens,
-            "cost_micros": r.cost_micros,
-            "priced": r.priced,
-            "latency_ms": r.latency_ms,
-            "fallback_path": list(r.fallback_path),
-        }
-        row.update({name: getattr(r.context, name) for name in _CONTEXT_FIELDS})
-        return row
+
+def usage_row(record: UsageRecord, tenant_id: str) -> dict[str, Any]:
+    if record.tenant_id != tenant_id:
+        raise RuntimeError("usage record belongs to another tenant")
+    row: dict[str, Any] = {
+        "id": record.id,
+        "tenant_id": record.tenant_id,
+        "created_at": record.created_at,
+        "day": record.day,
+        "alias": record.alias,
+        "provider": record.provider,
+        "model": record.model,
+        "operation": record.operation,
+        "outcome": record.outcome.value,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cost_micros": record.cost_micros,
+        "priced": record.priced,
+        "latency_ms": record.latency_ms,
+        "fallback_path": list(record.fallback_path),
+    }
+    row.update({name: getattr(record.context, name) for name in _CONTEXT_FIELDS})
+    return row
 
 
 def _record(row: RowMapping) -> UsageRecord:
@@ -240,23 +233,9 @@ class SqlCallResultRepository(TenantScoped):
         return _stored(row) if row else None
 
     async def put(self, result: StoredResult) -> None:
-        values = {
-            "id": new_id(),
-            "tenant_id": self._tenant_id,
-            "idempotency_key": result.idempotency_key,
-            "kind": result.kind,
-            "payload": result.payload,
-            "created_at": result.created_at,
-        }
-        # The first recorded answer wins; a concurrent duplicate is dropped, not an error.
-        dialect = dialect_name(self._session)
-        factory = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            factory(llm_call_results)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+        await self._session.execute(
+            kept_result(dialect_name(self._session), self._tenant_id, result)
         )
-        await self._session.execute(statement)
 
     async def list(self, *, limit: int = 100) -> builtins.list[StoredResult]:
         query = (
@@ -283,4 +262,22 @@ def _stored(row: RowMapping) -> StoredResult:
         kind=row["kind"],
         payload=row["payload"],
         created_at=row["created_at"],
+    )
+
+
+def kept_result(dialect: str, tenant_id: str, result: StoredResult) -> Insert:
+    """The insert that keeps ``result``: the first recorded answer wins, a concurrent duplicate
+    is dropped rather than an error."""
+    factory = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        factory(llm_call_results)
+        .values(
+            id=new_id(),
+            tenant_id=tenant_id,
+            idempotency_key=result.idempotency_key,
+            kind=result.kind,
+            payload=result.payload,
+            created_at=result.created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
     )

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from flowwright.agents.application.failover import AttemptLog
 from flowwright.agents.application.planning import CallPlan
-from flowwright.agents.application.ports import AgentsUnitOfWorkFactory, StoredResult
+from flowwright.agents.application.ports import (
+    AgentsUnitOfWorkFactory,
+    BudgetCharge,
+    StoredResult,
+)
 from flowwright.agents.domain.budget import Budget, month_of, stop_decision, warning_due
 from flowwright.agents.domain.events import BudgetWarning
 from flowwright.agents.domain.events import QuotaExceeded as QuotaExceededEvent
@@ -70,51 +75,75 @@ class Accountant:
     ) -> None:
         """Write one usage record per attempt, count them against the budget, keep the result."""
         now = self._clock.now()
-        path = tuple(a.candidate.key for a in attempts)
-        records = []
-        for attempt in attempts:
-            price = plan.price_of(attempt.candidate)
-            usage = attempt.usage
-            ok = attempt.outcome is Outcome.OK
-            records.append(
-                UsageRecord(
-                    id=ok_usage_id if ok and ok_usage_id else new_id(),
-                    tenant_id=plan.tenant_id,
-                    created_at=now,
-                    alias=plan.alias.name,
-                    provider=attempt.candidate.provider,
-                    model=attempt.candidate.model,
-                    operation=operation,
-                    outcome=attempt.outcome,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cost_micros=cost_micros(
-                        price, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
-                    ),
-                    priced=price.priced,
-                    latency_ms=attempt.latency_ms,
-                    fallback_path=path,
-                    context=context,
-                )
-            )
-        tokens = sum(r.input_tokens + r.output_tokens for r in records)
-        micros = sum(r.cost_micros for r in records)
-        period = month_of(now)
-        budget: Budget | None = None
-        async with self._uow_factory(plan.tenant_id) as uow:
-            await uow.usage.add(records)
-            if plan.budget is not None and (tokens or micros):
-                await uow.budgets.add_usage(period=period, tokens=tokens, micros=micros)
-                budget = await uow.budgets.get()
-                if budget is not None and warning_due(budget, now):
-                    if await uow.budgets.claim_warning(period):
-                        uow.emit(_warning(budget, period))
-                    budget.warned_period = period
-            if stored is not None:
-                await uow.results.put(stored)
-            await uow.commit()
-        if budget is not None and self._budget_seen is not None:
+        records = _usage_records(plan, operation, attempts, context, ok_usage_id, now)
+        charge = _charge(records, now) if plan.budget is not None else None
+        budget = await self._uow_factory.ledger.record(
+            plan.tenant_id, records, stored=stored, charge=charge
+        )
+        if budget is None:
+            return
+        if warning_due(budget, now):
+            await self._warn(budget, month_of(now))
+        if self._budget_seen is not None:
             self._budget_seen(plan.tenant_id, budget)
+
+    async def _warn(self, budget: Budget, period: str) -> None:
+        """Emit the month's budget warning, once: the one call that claims the month emits it.
+
+        Its own transaction, after the usage that made it due: it is due once a month, so the
+        write every call makes need not carry it.
+        """
+        async with self._uow_factory(budget.tenant_id) as uow:
+            if await uow.budgets.claim_warning(period):
+                uow.emit(_warning(budget, period))
+                await uow.commit()
+        budget.warned_period = period
+
+
+def _usage_records(
+    plan: CallPlan,
+    operation: str,
+    attempts: Sequence[AttemptLog],
+    context: CallContext,
+    ok_usage_id: str | None,
+    now: datetime,
+) -> list[UsageRecord]:
+    path = tuple(a.candidate.key for a in attempts)
+    records = []
+    for attempt in attempts:
+        price = plan.price_of(attempt.candidate)
+        usage = attempt.usage
+        ok = attempt.outcome is Outcome.OK
+        records.append(
+            UsageRecord(
+                id=ok_usage_id if ok and ok_usage_id else new_id(),
+                tenant_id=plan.tenant_id,
+                created_at=now,
+                alias=plan.alias.name,
+                provider=attempt.candidate.provider,
+                model=attempt.candidate.model,
+                operation=operation,
+                outcome=attempt.outcome,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_micros=cost_micros(
+                    price, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
+                ),
+                priced=price.priced,
+                latency_ms=attempt.latency_ms,
+                fallback_path=path,
+                context=context,
+            )
+        )
+    return records
+
+
+def _charge(records: Sequence[UsageRecord], now: datetime) -> BudgetCharge | None:
+    tokens = sum(r.input_tokens + r.output_tokens for r in records)
+    micros = sum(r.cost_micros for r in records)
+    if not (tokens or micros):
+        return None
+    return BudgetCharge(month_of(now), tokens, micros)
 
 
 def _warning(budget: Budget, period: str) -> BudgetWarning:

@@ -3,9 +3,10 @@
 The catalog (aliases, providers, prices) and the budget are read once per tenant and kept for
 ``cache_seconds`` (0 = read on every call). This process drops its copy as soon as it commits a
 catalog event (``CATALOG_EVENTS``), so its own changes apply at once; changes made by other
-processes apply within ``cache_seconds``. Budget counters are refreshed after every call this
-process records, and other processes' usage is seen within ``cache_seconds`` too: with several
-processes, a month may end above its hard limit by what they spend in that window.
+processes apply within ``cache_seconds``. Budget counters are taken from the write that records
+each call of this process (``budget_seen``), and other processes' usage is seen within
+``cache_seconds`` too: with several processes, a month may end above its hard limit by what they
+spend in that window.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Planner:
         self._cache.pop(tenant_id, None)
 
     def budget_seen(self, tenant_id: str, budget: Budget) -> None:
-        """Keep the counters just read after recording usage."""
+        """Keep the counters that recording a call's usage left."""
         cached = self._cache.get(tenant_id)
         if cached is not None:
             self._cache[tenant_id] = (cached[0], replace(cached[1], budget=budget))

@@ -73,10 +73,6 @@ class BudgetRepository(Protocol):
         ...
 
     async def delete(self) -> bool: ...
-    async def add_usage(self, *, period: str, tokens: int, micros: int) -> None:
-        """Add to the counters atomically, restarting them when ``period`` is a new month."""
-        ...
-
     async def claim_warning(self, period: str) -> bool:
         """Mark the month as warned; True only for the one caller that marked it."""
         ...
@@ -141,10 +137,42 @@ class AgentsUnitOfWork(UnitOfWork, Protocol):
     def results(self) -> CallResultRepository: ...
 
 
+@dataclass(frozen=True)
+class BudgetCharge:
+    """What a call adds to its tenant's budget counters of ``period`` (YYYY-MM)."""
+
+    period: str
+    tokens: int
+    micros: int
+
+
+class UsageLedger(Protocol):
+    """Where the gateway records what each model call used: one short write per call."""
+
+    async def record(
+        self,
+        tenant_id: str,
+        records: Sequence[UsageRecord],
+        *,
+        stored: StoredResult | None = None,
+        charge: BudgetCharge | None = None,
+    ) -> Budget | None:
+        """In one transaction: add the records, keep ``stored`` (a key stored already keeps its
+        first result) and add ``charge`` to the budget counters, atomically, restarting them when
+        its period is a new month.
+
+        Returns the budget as the charge left it; None without a charge or without a budget.
+        """
+        ...
+
+
 class AgentsUnitOfWorkFactory(Protocol):
     def __call__(self, tenant_id: str) -> AgentsUnitOfWork:
         """A unit of work scoped to one tenant."""
         ...
+
+    @property
+    def ledger(self) -> UsageLedger: ...
 
 
 # --- model clients -----------------------------------------------------------------------------
