@@ -367,8 +367,8 @@ class Engine:
         grow; the worker bounds how many times in a row a slot is reused (fairness).
         """
         max_bytes = self.settings.max_output_bytes
-        handed: list[tuple[Lease, StepCall | Failed]] = []
-        expiries: list[datetime] = []
+        # The step leased on (at most one), its call, and when its lease expires.
+        handed: list[tuple[Lease, StepCall | Failed, datetime]] = []
 
         def apply(progress: RunProgress) -> bool:
             instance = progress.state.instances.get(key)
@@ -394,15 +394,14 @@ class Engine:
         def hand_on(progress: RunProgress) -> None:
             lease = _lease_next(progress, chain) if chain is not None else None
             if lease is not None:
-                # The lease runs from the moment its step_started entry records.
-                expiries.append(progress.now + timedelta(milliseconds=self.settings.lease_ms))
                 instance = progress.state.instances[lease.key]
-                handed.append(
-                    (lease, _call_for(progress.plan, progress.state, instance, lease.attempt))
-                )
+                call = _call_for(progress.plan, progress.state, instance, lease.attempt)
+                # The lease runs from the moment its step_started entry records.
+                until = progress.now + timedelta(milliseconds=self.settings.lease_ms)
+                handed.append((lease, call, until))
 
         async def hold(uow: EngineUnitOfWork) -> None:
-            for (lease, _), until in zip(handed, expiries, strict=True):
+            for lease, _, until in handed:
                 # After the save: the step's row may be new.
                 await uow.runs.hold_lease(lease.step_row_id, lease.fencing, lease.owner, until)
 
@@ -411,7 +410,8 @@ class Engine:
         )
         if state is None:
             return Completion(recorded=False)
-        return Completion(recorded=True, next=handed[0] if handed else None)
+        next_step = (handed[0][0], handed[0][1]) if handed else None
+        return Completion(recorded=True, next=next_step)
 
     async def fire_due_timer(self, tenant_id: str, run_id: str, key: str) -> None:
         now = self.clock.now()
