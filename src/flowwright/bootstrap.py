@@ -37,7 +37,7 @@ from flowwright.wiring.designer import (
     GatewayDesignerModel,
     RegistryDesignGuide,
     WorkflowDesignCatalog,
-    default_examples_dir,
+    examples_dir,
 )
 from flowwright.wiring.language_model import GatewayLanguageModel
 from flowwright.workflow.adapters.run_queue import SqlRunQueue
@@ -174,7 +174,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         uow_factory=SqlConversationUnitOfWorkFactory(session_factory, clock, role),
         model=GatewayDesignerModel(llm.gateway, settings.designer_model_alias),
         catalog=WorkflowDesignCatalog(workflows, installation, clock),
-        guide=RegistryDesignGuide(settings.designer_examples_dir or default_examples_dir()),
+        guide=RegistryDesignGuide(examples_dir(settings.designer_examples_dir)),
         clock=clock,
         repair_rounds=settings.designer_repair_rounds,
     )

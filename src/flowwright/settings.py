@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     )
     designer_examples_dir: Path | None = Field(
         default=None,
-        description="Example workflows the designer learns from; defaults to the checkout's.",
+        description="Example workflows the designer learns from; defaults to those shipped "
+        "with the package.",
     )
 
     @field_validator("llm_allowed_hosts", mode="before")

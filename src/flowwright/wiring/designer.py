@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -168,9 +170,9 @@ steps: [...]"""
 
 
 class RegistryDesignGuide:
-    """The DSL digest from the step type registry, and the example workflows on disk."""
+    """The DSL digest from the step type registry, and the example workflows of a folder."""
 
-    def __init__(self, examples_dir: Path | None) -> None:
+    def __init__(self, examples_dir: Traversable | None) -> None:
         self._examples_dir = examples_dir
         self._examples: list[Example] | None = None
 
@@ -186,9 +188,11 @@ class RegistryDesignGuide:
     def examples(self) -> list[Example]:
         if self._examples is None:
             found: list[Example] = []
-            if self._examples_dir is not None and self._examples_dir.is_dir():
-                for path in sorted(self._examples_dir.glob("*.yaml")):
-                    found.append(Example(path.name, path.read_text(encoding="utf-8")))
+            folder = self._examples_dir
+            if folder is not None and folder.is_dir():
+                files = [f for f in folder.iterdir() if f.name.endswith(".yaml") and f.is_file()]
+                for file in sorted(files, key=lambda f: f.name):
+                    found.append(Example(file.name, file.read_text(encoding="utf-8")))
             self._examples = found
         return self._examples
 
@@ -197,7 +201,13 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def default_examples_dir() -> Path | None:
-    """The repository's ``examples/`` when running from a checkout."""
-    candidate = Path(__file__).resolve().parents[3] / "examples"
-    return candidate if candidate.is_dir() else None
+def examples_dir(configured: Path | None) -> Traversable | None:
+    """Where the example workflows are: the configured folder, else those shipped in the
+    installed package, else the repository's ``examples/`` when running from a checkout."""
+    if configured is not None:
+        return configured
+    shipped = resources.files("flowwright") / "examples"
+    if shipped.is_dir():
+        return shipped
+    checkout = Path(__file__).resolve().parents[3] / "examples"
+    return checkout if checkout.is_dir() else None
