@@ -69,6 +69,12 @@ def load_document(text: str, reporter: Reporter, limits: CompileLimits) -> Loade
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "maximum nesting depth" in message:
+            # libyaml 0.2.6 and later stop at 1,000 levels while scanning ahead of the parser,
+            # before the builder's own (lower) limit sees the events.
+            message = f"data is nested more than {limits.max_data_depth} levels deep"
+            reporter.report_at(Code.NESTING_TOO_DEEP, message, line, column)
+            return LoadedDocument(ok=False)
         reporter.report_at(Code.YAML_SYNTAX, message, line, column, hint=_syntax_hint(message))
         return LoadedDocument(ok=False)
     except yaml.YAMLError as exc:
