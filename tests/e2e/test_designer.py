@@ -238,6 +238,107 @@ def test_approving_a_draft_named_like_another_workflow_conflicts(
     assert t.client.get("/v1/workflows/taken").json()["version"] == 1
 
 
+def approve(client: httpx.Client, conversation_id: str, **body: Any) -> httpx.Response:
+    """Approve; without arguments the request has no body, as before drafts could be chosen."""
+    path = f"/v1/conversations/{conversation_id}/approve"
+    return client.post(path, json=body) if body else client.post(path)
+
+
+def approved(client: httpx.Client, conversation_id: str, **body: Any) -> dict[str, Any]:
+    response = approve(client, conversation_id, **body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def assert_problem(response: httpx.Response, status: int, code: str, *words: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["code"] == code
+    assert problem["type"].endswith("/" + code)
+    for word in words:
+        assert word in problem["detail"], problem["detail"]
+
+
+def test_an_earlier_draft_may_be_approved_instead_of_the_latest(
+    make_tenant: Callable[..., TenantHandle], fake_llm: ServerFactory
+) -> None:
+    t = make_tenant()
+    server = designer_for(t, fake_llm)
+    server.push(
+        json_text(draft(greeting("welcome"))),
+        json_text(draft(greeting("welcome", salutation="Hi"))),
+    )
+    conversation = open_conversation(t.client)
+    first = say(t.client, conversation["id"], "Welcome a person by name")
+    latest = say(t.client, conversation["id"], "Say hi instead")
+    assert "Hi" in latest["draft"]["source"]
+
+    body = approved(t.client, conversation["id"], message_id=first["id"])
+
+    assert body["workflow"] == "welcome" and body["version"] == 1
+    assert body["conversation"]["status"] == "approved"
+    version = t.client.get("/v1/workflows/welcome").json()
+    assert version["source"] == greeting("welcome")
+    assert conversation["id"] in version["message"] and first["id"] in version["message"]
+
+    # As before, an approved conversation may be approved again: the same draft answers the
+    # version it already is, another draft becomes the next version.
+    assert approved(t.client, conversation["id"], message_id=first["id"])["version"] == 1
+    assert approved(t.client, conversation["id"])["version"] == 2
+    assert "Hi" in t.client.get("/v1/workflows/welcome").json()["source"]
+
+
+def test_approving_a_message_that_is_not_a_draft_of_this_conversation_is_refused(
+    make_tenant: Callable[..., TenantHandle], fake_llm: ServerFactory
+) -> None:
+    t = make_tenant()
+    server = designer_for(t, fake_llm)
+    server.push(
+        json_text({"kind": "question", "question": "Whom should it greet?"}),
+        json_text(draft(greeting("chosen"))),
+        json_text(draft(greeting("elsewhere"))),
+    )
+    conversation = open_conversation(t.client)
+    question = say(t.client, conversation["id"], "Greet someone")
+    answer = say(t.client, conversation["id"], "A person by name")
+    shown = t.client.get(f"/v1/conversations/{conversation['id']}").json()
+    said = shown["messages"][0]
+    other = open_conversation(t.client)
+    elsewhere = say(t.client, other["id"], "Greet somebody else")
+    stranger = make_tenant()
+    foreign = open_conversation(stranger.client)
+    foreign_said = say(stranger.client, foreign["id"], "Hello")  # answered: not configured
+    c = conversation["id"]
+
+    assert_problem(approve(t.client, c, message_id="no-such-message"), 404, "not_found")
+    assert_problem(
+        approve(t.client, c, message_id=foreign_said["id"]), 404, "not_found", foreign_said["id"]
+    )
+    assert_problem(
+        approve(t.client, c, message_id=elsewhere["id"]),
+        422,
+        "message_of_another_conversation",
+        elsewhere["id"],
+        other["id"],
+    )
+    assert_problem(
+        approve(t.client, c, message_id=question["id"]),
+        422,
+        "not_a_draft",
+        "a clarifying question",
+    )
+    assert_problem(
+        approve(t.client, c, message_id=said["id"]), 422, "not_a_draft", "the person's message"
+    )
+    assert_problem(approve(t.client, c, message="x"), 422, "validation_failed", "message")
+    for name in ("chosen", "elsewhere"):
+        assert t.client.get(f"/v1/workflows/{name}").status_code == 404
+
+    assert approved(t.client, c, message_id=answer["id"])["workflow"] == "chosen"
+
+
 def test_without_a_model_it_says_what_to_configure_and_offers_examples(
     make_tenant: Callable[..., TenantHandle],
 ) -> None:

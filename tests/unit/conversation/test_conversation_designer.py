@@ -22,9 +22,11 @@ from flowwright.conversation.domain.model import (
     Conversation,
     DesignerNotConfigured,
     Message,
+    MessageOfAnotherConversation,
+    NotADraft,
 )
 from flowwright.kernel.clock import FixedClock
-from flowwright.kernel.errors import AlreadyExists, ValidationFailed
+from flowwright.kernel.errors import AlreadyExists, NotFound, ValidationFailed
 from flowwright.kernel.events import DomainEvent
 
 ACTOR = Actor(tenant_id="t1", user_id="u1", role="editor")
@@ -58,6 +60,9 @@ class Repository:
 
     async def messages(self, conversation_id: str) -> builtins.list[Message]:
         return [m for m in self._store.messages if m.conversation_id == conversation_id]
+
+    async def message(self, message_id: str) -> Message | None:
+        return next((m for m in self._store.messages if m.id == message_id), None)
 
 
 class UnitOfWork:
@@ -230,6 +235,37 @@ async def test_editing_diffs_against_the_current_version_and_a_name_clash_confli
     assert renamed.draft["diff"] == {"summary": "greet v2 -> other v9"}  # vs the previous draft
     with pytest.raises(AlreadyExists):
         await designer.approve(ACTOR, svc, conversation.id)
+
+
+async def test_a_chosen_draft_of_the_conversation_is_approved_other_messages_are_not() -> None:
+    store, catalog = Store(), Catalog()
+    model = ScriptedModel(
+        draft("greet one"),
+        {"kind": "question", "question": "which?"},
+        draft("greet two"),
+        draft("greet three"),
+    )
+    svc = services(model, catalog, store)
+    conversation = await designer.start_conversation(ACTOR, svc, title=None, workflow=None)
+    first = await designer.take_turn(ACTOR, svc, conversation.id, "greet people")
+    question = await designer.take_turn(ACTOR, svc, conversation.id, "differently")
+    await designer.take_turn(ACTOR, svc, conversation.id, "politely")
+    other = await designer.start_conversation(ACTOR, svc, title=None, workflow=None)
+    elsewhere = await designer.take_turn(ACTOR, svc, other.id, "greet others")
+
+    with pytest.raises(NotFound):
+        await designer.approve(ACTOR, svc, conversation.id, message_id="nope")
+    with pytest.raises(MessageOfAnotherConversation):
+        await designer.approve(ACTOR, svc, conversation.id, message_id=elsewhere.id)
+    with pytest.raises(NotADraft, match="a clarifying question"):
+        await designer.approve(ACTOR, svc, conversation.id, message_id=question.id)
+    said = store.messages[0]
+    with pytest.raises(NotADraft, match="the person's message"):
+        await designer.approve(ACTOR, svc, conversation.id, message_id=said.id)
+    assert catalog.published == []
+
+    await designer.approve(ACTOR, svc, conversation.id, message_id=first.id)
+    assert catalog.published == ["greet one"]
 
 
 async def test_without_a_model_the_answer_relays_what_to_configure() -> None:

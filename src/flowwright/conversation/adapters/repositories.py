@@ -75,6 +75,14 @@ class SqlConversationRepository:
         )
         return [_message(row) for row in (await self._session.execute(query)).mappings()]
 
+    async def message(self, message_id: str) -> Message | None:
+        query = select(conversation_messages).where(
+            conversation_messages.c.tenant_id == self._tenant_id,
+            conversation_messages.c.id == message_id,
+        )
+        row = (await self._session.execute(query)).mappings().first()
+        return _message(row) if row else None
+
 
 def _row(conversation: Conversation) -> dict[str, Any]:
     return {

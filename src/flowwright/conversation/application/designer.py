@@ -33,7 +33,9 @@ from flowwright.conversation.domain.model import (
     DSLGenerated,
     DSLValidated,
     Message,
+    MessageOfAnotherConversation,
     MessageReceived,
+    NotADraft,
     Role,
     WorkflowApproved,
 )
@@ -476,7 +478,10 @@ async def _latest_valid_draft(
 ) -> dict[str, Any]:
     async with services.uow_factory(actor.tenant_id) as uow:
         await _load(uow, conversation_id)
-        messages = await uow.conversations.messages(conversation_id)
+        return _latest_draft(await uow.conversations.messages(conversation_id))
+
+
+def _latest_draft(messages: list[Message]) -> dict[str, Any]:
     latest = next((m for m in reversed(messages) if m.role is Role.ASSISTANT), None)
     if latest is None or latest.draft is None:
         raise ValidationFailed("there is no valid draft: the designer's latest answer has no draft")
@@ -487,21 +492,33 @@ async def _latest_valid_draft(
 
 
 async def approve(
-    actor: Actor, services: DesignerServices, conversation_id: str
+    actor: Actor,
+    services: DesignerServices,
+    conversation_id: str,
+    *,
+    message_id: str | None = None,
 ) -> tuple[Conversation, int]:
-    """Publish the latest valid draft as a new version; returns the version number."""
+    """Publish a valid draft as a new version: the latest answer's, or that of the message named.
+
+    Returns the conversation and the version number.
+    """
     async with services.uow_factory(actor.tenant_id) as uow:
         conversation = await _load(uow, conversation_id)
-    draft = await _latest_valid_draft(actor, services, conversation_id)
+        if message_id is None:
+            draft = _latest_draft(await uow.conversations.messages(conversation_id))
+        else:
+            found = await uow.conversations.message(message_id)
+            draft = _chosen_draft(conversation_id, message_id, found)
     name = str(draft["workflow"])
     if name != conversation.workflow_name and await services.catalog.exists(actor, name):
         raise AlreadyExists(
             f"a workflow named '{name}' already exists and this conversation does not edit it; "
             "ask the designer to choose another name"
         )
-    published = await services.catalog.publish(
-        actor, str(draft["source"]), f"approved from conversation {conversation_id}"
-    )
+    note = f"approved from conversation {conversation_id}"
+    if message_id is not None:
+        note += f", message {message_id}"
+    published = await services.catalog.publish(actor, str(draft["source"]), note)
     async with services.uow_factory(actor.tenant_id) as uow:
         conversation = await _load(uow, conversation_id)
         conversation.status = ConversationStatus.APPROVED
@@ -519,3 +536,31 @@ async def approve(
         )
         await uow.commit()
     return conversation, published.version
+
+
+_WITHOUT_DRAFT = {
+    "user": "the person's message",
+    "question": "a clarifying question",
+    "invalid": "an answer whose draft never compiled",
+    "not_configured": "an answer given while no model was configured",
+}
+
+
+def _chosen_draft(conversation_id: str, message_id: str, message: Message | None) -> dict[str, Any]:
+    """The valid draft of the named message, which must belong to this conversation."""
+    if message is None:
+        raise NotFound(f"message '{message_id}' not found")
+    if message.conversation_id != conversation_id:
+        raise MessageOfAnotherConversation(
+            f"message '{message_id}' belongs to conversation '{message.conversation_id}', "
+            f"not to '{conversation_id}'",
+            details={"conversation": message.conversation_id},
+        )
+    if message.draft is None:
+        kind = "user" if message.role is Role.USER else str(message.meta.get("kind"))
+        raise NotADraft(
+            f"message '{message_id}' has no draft to approve: it is "
+            f"{_WITHOUT_DRAFT.get(kind, 'an answer without a draft')}",
+            details={"kind": kind},
+        )
+    return message.draft

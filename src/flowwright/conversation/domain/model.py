@@ -61,6 +61,18 @@ class DesignerAnswerInvalid(ValidationFailed):
     code = "designer_answer_invalid"
 
 
+class MessageOfAnotherConversation(ValidationFailed):
+    """A message named for approval belongs to another conversation of the tenant."""
+
+    code = "message_of_another_conversation"
+
+
+class NotADraft(ValidationFailed):
+    """A message named for approval carries no valid draft (a question, the person's words)."""
+
+    code = "not_a_draft"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConversationStarted(DomainEvent):
     name: ClassVar[str] = "conversation.started"

@@ -101,6 +101,16 @@ class DryRunIn(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
 
 
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: str | None = Field(
+        default=None,
+        max_length=36,
+        description="An answer of this conversation whose draft to publish; "
+        "the latest answer's by default.",
+    )
+
+
 class ApprovedOut(BaseModel):
     conversation: ConversationOut
     workflow: str
@@ -211,14 +221,20 @@ async def say_streaming(
 @router.post(
     "/conversations/{conversation_id}/approve",
     response_model=ApprovedOut,
-    summary="Publish the latest valid draft as a new version of its workflow",
+    summary="Publish a valid draft (the latest, or a chosen one) as a new version of its workflow",
 )
 async def approve(
-    conversation_id: str, principal: CurrentPrincipal, container: ContainerDep
+    conversation_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    body: ApproveIn | None = None,
 ) -> ApprovedOut:
     principal.require(Permission.WORKFLOWS_WRITE)
     conversation, version = await designer.approve(
-        _actor(principal), container.designer, conversation_id
+        _actor(principal),
+        container.designer,
+        conversation_id,
+        message_id=body.message_id if body else None,
     )
     assert conversation.workflow_name is not None
     return ApprovedOut(
