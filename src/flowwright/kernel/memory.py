@@ -76,10 +76,11 @@ class InMemoryOutboxStore:
             claimed.append(PendingEnvelope(envelope=_copy(entry.envelope), attempts=entry.attempts))
         return claimed
 
-    async def mark_delivered(self, envelope_id: str, *, at: datetime) -> None:
-        entry = self._entries.get(envelope_id)
-        if entry is not None:
-            self._entries[envelope_id] = replace(entry, delivered_at=at)
+    async def mark_delivered(self, envelope_ids: Sequence[str], *, at: datetime) -> None:
+        for envelope_id in envelope_ids:
+            entry = self._entries.get(envelope_id)
+            if entry is not None:
+                self._entries[envelope_id] = replace(entry, delivered_at=at)
 
     async def mark_failed(self, envelope_id: str, *, error: str, retry_at: datetime) -> None:
         entry = self._entries.get(envelope_id)

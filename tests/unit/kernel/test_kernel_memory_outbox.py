@@ -62,7 +62,7 @@ async def test_delivered_envelopes_are_never_claimed_again() -> None:
     envelope = make_envelope()
     store.add(envelope)
 
-    await store.mark_delivered(envelope.id, at=T0)
+    await store.mark_delivered([envelope.id], at=T0)
 
     assert await store.claim_pending(now=T0 + timedelta(days=1), limit=10) == []
 
@@ -85,7 +85,7 @@ async def test_mark_failed_counts_attempts_and_keeps_the_error() -> None:
 async def test_marking_an_unknown_envelope_does_nothing() -> None:
     store = InMemoryOutboxStore()
 
-    await store.mark_delivered("missing", at=T0)
+    await store.mark_delivered(["missing"], at=T0)
     await store.mark_failed("missing", error="x", retry_at=T0)
 
     assert store.entries() == []
@@ -95,8 +95,8 @@ async def test_purge_removes_only_envelopes_delivered_before_the_cutoff() -> Non
     store = InMemoryOutboxStore()
     old, recent, pending = make_envelope(), make_envelope(), make_envelope()
     store.add(old, recent, pending)
-    await store.mark_delivered(old.id, at=T0)
-    await store.mark_delivered(recent.id, at=T0 + timedelta(days=2))
+    await store.mark_delivered([old.id], at=T0)
+    await store.mark_delivered([recent.id], at=T0 + timedelta(days=2))
 
     purged = await store.purge_delivered(older_than=T0 + timedelta(days=1))
 

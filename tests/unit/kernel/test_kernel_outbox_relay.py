@@ -174,11 +174,11 @@ async def test_envelope_published_but_not_marked_is_delivered_again(clock: Fixed
     class CrashesOnFirstMark(InMemoryOutboxStore):
         crashed = False
 
-        async def mark_delivered(self, envelope_id: str, *, at: datetime) -> None:
+        async def mark_delivered(self, envelope_ids: Sequence[str], *, at: datetime) -> None:
             if not self.crashed:
                 self.crashed = True
                 raise ConnectionError("relay died")
-            await super().mark_delivered(envelope_id, at=at)
+            await super().mark_delivered(envelope_ids, at=at)
 
     store = CrashesOnFirstMark()
     envelope = make_envelope()
@@ -256,3 +256,23 @@ async def test_run_keeps_going_when_a_pass_fails(clock: FixedClock) -> None:
 
     assert store.claims >= 2
     assert subscriber.delivered == [envelope.id]
+
+
+async def test_a_batch_is_marked_delivered_in_one_write(clock: FixedClock) -> None:
+    class CountingStore(InMemoryOutboxStore):
+        marks: list[list[str]] = []
+
+        async def mark_delivered(self, envelope_ids: Sequence[str], *, at: datetime) -> None:
+            self.marks.append(list(envelope_ids))
+            await super().mark_delivered(envelope_ids, at=at)
+
+    store = CountingStore()
+    envelopes = [make_envelope() for _ in range(3)]
+    for envelope in envelopes:
+        store.add(envelope)
+    subscriber = Subscriber()
+
+    assert await relay_with(store, clock, subscriber).relay_once() == 3
+
+    assert store.marks == [[e.id for e in envelopes]]
+    assert all(store.entry(e.id).delivered for e in envelopes)

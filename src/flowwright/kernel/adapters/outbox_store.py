@@ -58,11 +58,11 @@ class SqlOutboxStore:
             for row in rows
         ]
 
-    async def mark_delivered(self, envelope_id: str, *, at: datetime) -> None:
+    async def mark_delivered(self, envelope_ids: Sequence[str], *, at: datetime) -> None:
         async with self._session_factory() as session, session.begin():
             await apply_scope(session, SYSTEM, self._app_role)
             await session.execute(
-                update(outbox).where(outbox.c.id == envelope_id).values(delivered_at=at)
+                update(outbox).where(outbox.c.id.in_(list(envelope_ids))).values(delivered_at=at)
             )
 
     async def mark_failed(self, envelope_id: str, *, error: str, retry_at: datetime) -> None:
