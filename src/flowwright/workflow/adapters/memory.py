@@ -9,7 +9,7 @@
   in the database.
 * Events emitted inside a unit of work reach the store's outbox on commit only.
 * Unique constraints are checked on every write and again on commit: a second run with the same
-  idempotency key raises :class:`AlreadyExists` (as ``SqlRunRepository.insert_run`` does); any
+  idempotency key raises :class:`AlreadyExists` (as ``SqlRunRepository.save`` does); any
   other violation raises :class:`IntegrityViolation`, as the database would refuse the row.
 * Rows are copied in and out, so changing a loaded ``RunState`` or ``Workflow`` changes nothing
   until it is saved.
@@ -49,7 +49,7 @@ from flowwright.workflow.application.ports import (
 from flowwright.workflow.domain.runs.queue import Due, Lease
 from flowwright.workflow.domain.runs.state import Instance, RunState
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
-from flowwright.workflow.domain.versions import Workflow, WorkflowVersion
+from flowwright.workflow.domain.versions import VersionRef, Workflow, WorkflowVersion
 
 # The step columns a save updates (run_store._STEP_COLUMNS without the payload reference).
 STEP_UPDATE_COLUMNS = (
@@ -424,6 +424,15 @@ class InMemoryWorkflowRepository:
     async def get_version_by_id(self, version_id: str) -> WorkflowVersion | None:
         return next((v for v in self._versions() if v.id == version_id), None)
 
+    async def find_version(self, name: str, number: int | None) -> VersionRef | None:
+        workflow = await self.get_by_name(name)
+        if workflow is None:
+            return None
+        version = await self.get_version(workflow.id, number or workflow.latest_version)
+        if version is None:
+            return None
+        return VersionRef(workflow.id, workflow.name, version.id, version.version)
+
     async def list_versions(self, workflow_id: str) -> builtins.list[WorkflowVersion]:
         return sorted(
             (v for v in self._versions() if v.workflow_id == workflow_id),
@@ -501,8 +510,7 @@ class InMemoryRunRepository:
             rows.append(row)
         return rows
 
-    async def insert_run(self, state: RunState, now: datetime) -> None:
-        self._uow.own(state.tenant_id, "run")
+    def _insert_run(self, state: RunState, now: datetime) -> None:
         for other in self._runs():
             if state.idempotency_key is not None and other.idempotency_key == state.idempotency_key:
                 raise AlreadyExists("a run with this idempotency key already exists")
@@ -519,8 +527,8 @@ class InMemoryRunRepository:
             reason=state.reason,
             inputs=_json(state.inputs),
             vars=_json(state.vars),
-            outputs=None,
-            error=None,
+            outputs=_json(state.outputs),
+            error=_json(state.error),
             state=_json(state.state),
             idempotency_key=state.idempotency_key,
             trigger=state.trigger,
@@ -528,11 +536,11 @@ class InMemoryRunRepository:
             parent_step_key=state.parent_step_key,
             created_by=state.created_by,
             created_at=now,
-            started_at=None,
-            finished_at=None,
+            started_at=state.started_at,
+            finished_at=state.finished_at,
             deadline_at=state.deadline_at,
             updated_at=now,
-            history_seq=0,
+            history_seq=state.history_seq,
         )
 
     async def find_by_idempotency_key(self, key: str) -> str | None:
@@ -573,6 +581,11 @@ class InMemoryRunRepository:
     async def save(self, state: RunState, now: datetime) -> builtins.list[HistoryRecord]:
         self._uow.own(state.tenant_id, "run")
         staged = self._uow.staged
+        records = _history_records(state)
+        inserted = state.is_new
+        if inserted:
+            self._insert_run(state, now)
+            state.is_new = state.changed = False
         for instance in state.instances.values():
             key = (state.run_id, instance.key)
             if instance.is_new:
@@ -585,7 +598,6 @@ class InMemoryRunRepository:
             if (instance.is_new or instance.changed) and _leasable(instance, now):
                 self._made_ready = True
             instance.is_new = instance.changed = False
-        records = _history_records(state)
         for record in records:
             history_key = (state.run_id, record.seq)
             if history_key in staged.history or history_key in self._uow.store.history:
@@ -593,7 +605,7 @@ class InMemoryRunRepository:
                     f"duplicate history seq {record.seq} of run {state.run_id}"
                 )
             staged.history[history_key] = HistoryRow(state.tenant_id, state.run_id, record)
-        if state.changed or records:
+        if not inserted and (state.changed or records):
             columns = {name: getattr(state, name) for name in RUN_UPDATE_COLUMNS}
             columns["updated_at"] = now
             staged.run_updates.setdefault(state.run_id, {}).update(_json_columns(columns))

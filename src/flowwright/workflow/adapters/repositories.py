@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, delete, insert, select, update
+from sqlalchemy import RowMapping, Select, and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.tables import webhook_routes, workflow_versions, workflows
-from flowwright.workflow.domain.versions import Workflow, WorkflowVersion
+from flowwright.workflow.domain.versions import VersionRef, Workflow, WorkflowVersion
 
 
 class SqlWorkflowRepository:
@@ -88,6 +88,28 @@ class SqlWorkflowRepository:
             )
         )
         return _version(row) if row else None
+
+    async def find_version(self, name: str, number: int | None) -> VersionRef | None:
+        wanted = number or workflows.c.latest_version
+        query = (
+            select(
+                workflows.c.id,
+                workflows.c.name,
+                workflow_versions.c.id.label("version_id"),
+                workflow_versions.c.version,
+            )
+            .join(
+                workflow_versions,
+                and_(
+                    workflow_versions.c.workflow_id == workflows.c.id,
+                    workflow_versions.c.tenant_id == self._tenant_id,
+                    workflow_versions.c.version == wanted,
+                ),
+            )
+            .where(workflows.c.tenant_id == self._tenant_id, workflows.c.name == name)
+        )
+        row = (await self._session.execute(query)).first()
+        return VersionRef(row.id, row.name, row.version_id, row.version) if row else None
 
     async def list_versions(self, workflow_id: str) -> builtins.list[WorkflowVersion]:
         query = (

@@ -79,47 +79,46 @@ class SqlRunRepository:
     def made_ready(self) -> bool:
         return self._made_ready
 
-    async def insert_run(self, state: RunState, now: datetime) -> None:
+    async def _insert_run(self, state: RunState, now: datetime) -> None:
+        """Insert a new run as decided by its first transaction: one statement, no update."""
         if state.idempotency_key is None:
             # Only the idempotency key can collide (ids are new), so no savepoint is needed:
             # two statements fewer for every run started without a key.
-            await self._insert_run(state, now)
+            await self._session.execute(insert(runs), self._run_row(state, now))
             return
         try:
             async with self._session.begin_nested():
-                await self._insert_run(state, now)
+                await self._session.execute(insert(runs), self._run_row(state, now))
         except IntegrityError as exc:
             raise AlreadyExists("a run with this idempotency key already exists") from exc
 
-    async def _insert_run(self, state: RunState, now: datetime) -> None:
-        await self._session.execute(
-            insert(runs).values(
-                id=state.run_id,
-                tenant_id=self._tenant_id,
-                workflow_id=state.workflow_id,
-                workflow_name=state.workflow_name,
-                version_id=state.version_id,
-                version=state.version,
-                status=state.status.value,
-                reason=state.reason,
-                inputs=state.inputs,
-                vars=state.vars,
-                outputs=None,
-                error=None,
-                state=state.state,
-                idempotency_key=state.idempotency_key,
-                trigger=state.trigger,
-                parent_run_id=state.parent_run_id,
-                parent_step_key=state.parent_step_key,
-                created_by=state.created_by,
-                created_at=now,
-                started_at=None,
-                finished_at=None,
-                deadline_at=state.deadline_at,
-                updated_at=now,
-                history_seq=0,
-            )
-        )
+    def _run_row(self, state: RunState, now: datetime) -> dict[str, Any]:
+        return {
+            "id": state.run_id,
+            "tenant_id": self._tenant_id,
+            "workflow_id": state.workflow_id,
+            "workflow_name": state.workflow_name,
+            "version_id": state.version_id,
+            "version": state.version,
+            "status": state.status.value,
+            "reason": state.reason,
+            "inputs": state.inputs,
+            "vars": state.vars,
+            "outputs": state.outputs,
+            "error": state.error,
+            "state": state.state,
+            "idempotency_key": state.idempotency_key,
+            "trigger": state.trigger,
+            "parent_run_id": state.parent_run_id,
+            "parent_step_key": state.parent_step_key,
+            "created_by": state.created_by,
+            "created_at": now,
+            "started_at": state.started_at,
+            "finished_at": state.finished_at,
+            "deadline_at": state.deadline_at,
+            "updated_at": now,
+            "history_seq": state.history_seq,
+        }
 
     async def find_by_idempotency_key(self, key: str) -> str | None:
         query = select(runs.c.id).where(
@@ -162,6 +161,11 @@ class SqlRunRepository:
         return {row.id: json.loads(row.data) for row in rows}
 
     async def save(self, state: RunState, now: datetime) -> builtins.list[HistoryRecord]:
+        records = self._history_records(state)
+        inserted = state.is_new
+        if inserted:
+            await self._insert_run(state, now)  # first: its steps and history refer to it
+            state.is_new = state.changed = False
         new_rows, changed_rows = [], []
         for instance in state.instances.values():
             if instance.is_new:
@@ -187,7 +191,6 @@ class SqlRunRepository:
             if dialect_name(self._session) == "postgresql":
                 # Wake workers of other processes at commit (see adapters/work_listener.py).
                 await self._session.execute(select(func.pg_notify(WORK_CHANNEL, "")))
-        records = self._history_records(state)
         if records:
             await self._session.execute(
                 insert(run_history),
@@ -206,7 +209,7 @@ class SqlRunRepository:
                     for r in records
                 ],
             )
-        if state.changed or records:
+        if not inserted and (state.changed or records):
             await self._session.execute(
                 update(runs)
                 .where(runs.c.id == state.run_id)

@@ -150,8 +150,11 @@ class Engine:
         parent: RunState | None = None,
         parent_key: str | None = None,
     ) -> RunState:
-        record, stored = await load_version(uow, workflow, version)
-        plan = self._plan_for(stored.id, stored)
+        ref = await uow.workflows.find_version(workflow, version)
+        if ref is None:
+            await load_version(uow, workflow, version)  # raises NotFound, saying what is missing
+            raise NotFound(f"workflow '{workflow}' not found")
+        plan = await self._plan(uow, ref.version_id)
         inputs = validated_inputs(plan, inputs)
         now = self.clock.now()
         depth = int(parent.state.get("depth", 0)) + 1 if parent else 0
@@ -160,25 +163,24 @@ class Engine:
         state = RunState(
             run_id=new_id(),
             tenant_id=caller.tenant_id,
-            workflow_name=record.name,
-            version=stored.version,
+            workflow_name=ref.workflow_name,
+            version=ref.version,
             status=RunStatus.QUEUED,
             inputs=inputs,
             started_at=now,
             state={"depth": depth},
-            workflow_id=record.id,
-            version_id=stored.id,
+            workflow_id=ref.workflow_id,
+            version_id=ref.version_id,
             trigger=trigger,
             idempotency_key=idempotency_key,
             parent_run_id=parent.run_id if parent else None,
             parent_step_key=parent_key,
             created_by=caller.user_id,
             deadline_at=now + timedelta(milliseconds=plan.timeout_ms) if plan.timeout_ms else None,
+            is_new=True,  # inserted by its first save, as its first transaction decides it
         )
-        await uow.runs.insert_run(state, now)
         if parent is None and await uow.runs.count_active() >= self.settings.tenant_run_cap:
             state.reason = "waiting for a free slot: the tenant's concurrent run limit is reached"
-            state.changed = True
             await uow.runs.save(state, now)
             return state
         await self._begin(uow, plan, state)

@@ -36,3 +36,13 @@ class WorkflowVersion:
     created_at: datetime
     created_by: str | None = None
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """Which version a name (and optional number) points to, without its source."""
+
+    workflow_id: str
+    workflow_name: str
+    version_id: str
+    version: int

@@ -49,6 +49,7 @@ def new_run(
         inputs={"n": 1},
         started_at=T0,
         idempotency_key=idempotency_key,
+        is_new=True,
     )
     for key, step_status in (steps or {}).items():
         state.add(
@@ -61,7 +62,6 @@ async def insert(
     uow_factory: InMemoryEngineUnitOfWorkFactory, clock: FixedClock, state: RunState
 ) -> RunState:
     async with uow_factory(state.tenant_id) as uow:
-        await uow.runs.insert_run(state, clock.now())
         await uow.runs.save(state, clock.now())
         await uow.commit()
     return state
@@ -75,7 +75,6 @@ async def test_writes_are_seen_inside_the_unit_of_work_and_elsewhere_only_after_
 ) -> None:
     state = new_run("acme", steps={"a": StepStatus.READY})
     async with uow_factory("acme") as writer, uow_factory("acme") as reader:
-        await writer.runs.insert_run(state, clock.now())
         await writer.runs.save(state, clock.now())
         assert await writer.runs.load(state.run_id, lock=False) is not None
         assert await reader.runs.load(state.run_id, lock=False) is None
@@ -90,7 +89,7 @@ async def test_leaving_without_commit_discards_the_writes_and_the_events(
 ) -> None:
     state = new_run("acme")
     async with uow_factory("acme") as uow:
-        await uow.runs.insert_run(state, clock.now())
+        await uow.runs.save(state, clock.now())
         uow.emit(Pinged(tenant_id="acme", value=1))
 
     assert store.runs == {}
@@ -131,7 +130,7 @@ async def test_runs_are_scoped_to_the_tenant(
         assert await uow.runs.list_runs(status=None, workflow=None, limit=10, before=None) == []
         assert await uow.runs.history(state.run_id, after_seq=0, limit=10) == []
         with pytest.raises(RuntimeError, match="another tenant"):
-            await uow.runs.insert_run(new_run("acme"), clock.now())
+            await uow.runs.save(new_run("acme"), clock.now())
 
 
 async def test_a_second_run_with_the_same_idempotency_key_already_exists(
@@ -141,7 +140,7 @@ async def test_a_second_run_with_the_same_idempotency_key_already_exists(
 
     async with uow_factory("acme") as uow:
         with pytest.raises(AlreadyExists):
-            await uow.runs.insert_run(new_run("acme", idempotency_key="k1"), clock.now())
+            await uow.runs.save(new_run("acme", idempotency_key="k1"), clock.now())
         assert await uow.runs.find_by_idempotency_key("k1") == first.run_id
     # Another tenant may use the same key.
     await insert(uow_factory, clock, new_run("globex", idempotency_key="k1"))
@@ -151,15 +150,15 @@ async def test_two_units_of_work_racing_on_one_idempotency_key_let_one_commit(
     uow_factory: InMemoryEngineUnitOfWorkFactory, store: InMemoryWorkflowStore, clock: FixedClock
 ) -> None:
     async with uow_factory("acme") as first, uow_factory("acme") as second:
-        await first.runs.insert_run(new_run("acme", idempotency_key="k1"), clock.now())
-        await second.runs.insert_run(new_run("acme", idempotency_key="k1"), clock.now())
+        await first.runs.save(new_run("acme", idempotency_key="k1"), clock.now())
+        await second.runs.save(new_run("acme", idempotency_key="k1"), clock.now())
         await first.commit()
         with pytest.raises(AlreadyExists):
             await second.commit()
     assert len(store.runs) == 1
 
 
-async def test_save_numbers_the_history_and_resets_the_bookkeeping(
+async def test_save_inserts_a_new_run_numbers_the_history_and_resets_the_bookkeeping(
     uow_factory: InMemoryEngineUnitOfWorkFactory, clock: FixedClock
 ) -> None:
     state = new_run("acme", steps={"a": StepStatus.READY})
@@ -168,7 +167,6 @@ async def test_save_numbers_the_history_and_resets_the_bookkeeping(
         HistoryEntry("step_scheduled", "a", 0, {}, T0),
     ]
     async with uow_factory("acme") as uow:
-        await uow.runs.insert_run(state, clock.now())
         records = await uow.runs.save(state, clock.now())
         await uow.commit()
 

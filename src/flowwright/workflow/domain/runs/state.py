@@ -83,6 +83,7 @@ class RunState:
     deadline_at: datetime | None = None
     history_seq: int = 0
     changed: bool = False
+    is_new: bool = False  # not stored yet: the next save inserts the run as it is then
     _by_scope: dict[str, dict[str, Instance]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
