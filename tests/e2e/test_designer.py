@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from llm_fakes import FakeLLMServer, json_text
 from llm_helpers import ServerFactory, add_provider, fake_llm, set_alias
@@ -366,37 +368,72 @@ def test_reading_needs_workflows_read_and_unknown_ids_are_not_found(
     assert missing.status_code == 404, missing.text
 
 
-def test_the_terminal_chat_drafts_shows_and_approves(
+@dataclass(frozen=True)
+class Terminal:
+    """``flowwright design`` run by a tenant's owner, with a scripted model behind the designer."""
+
+    tenant: TenantHandle
+    server: FakeLLMServer
+    url: str
+    folder: Path
+
+    def type(self, *lines: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("FLOWWRIGHT_")},
+            "FLOWWRIGHT_CONFIG_DIR": str(self.folder / "cfg"),
+            "FLOWWRIGHT_URL": self.url,
+            "FLOWWRIGHT_API_KEY": self.tenant.owner_key,
+            "NO_COLOR": "1",
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "flowwright", "design"],
+            input="".join(line + "\n" for line in lines),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=self.folder,
+        )
+
+
+@pytest.fixture
+def terminal(
     live_server: LiveServer,
     make_tenant: Callable[..., TenantHandle],
     fake_llm: ServerFactory,
     tmp_path: Path,
-) -> None:
+) -> Terminal:
     t = make_tenant("cli")
-    server = designer_for(t, fake_llm)
-    server.push(json_text(draft(greeting("chatted"))))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FLOWWRIGHT_")},
-        "FLOWWRIGHT_CONFIG_DIR": str(tmp_path / "cfg"),
-        "FLOWWRIGHT_URL": live_server.url,
-        "FLOWWRIGHT_API_KEY": t.owner_key,
-        "NO_COLOR": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "flowwright", "design"],
-        input="Greet a person by name\n/show\n/approve\n/quit\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    return Terminal(t, designer_for(t, fake_llm), live_server.url, tmp_path)
+
+
+def test_the_terminal_chat_drafts_shows_and_approves(terminal: Terminal) -> None:
+    terminal.server.push(json_text(draft(greeting("chatted"))))
+
+    done = terminal.type("Greet a person by name", "/show", "/approve", "/quit")
 
     assert done.returncode == 0, done.stderr
     assert "draft of 'chatted' compiles" in done.stdout
     assert "type: transform" in done.stdout  # /show printed the YAML
     assert "published chatted version 1" in done.stdout
-    assert t.client.get("/v1/workflows/chatted").status_code == 200
+    assert terminal.tenant.client.get("/v1/workflows/chatted").status_code == 200
+
+
+def test_the_terminal_chat_lists_drafts_and_approves_the_one_named(terminal: Terminal) -> None:
+    terminal.server.push(
+        json_text(draft(greeting("chosen"), "Says hello.")),
+        json_text(draft(greeting("chosen", salutation="Hi"), "Says hi.")),
+    )
+
+    done = terminal.type("Greet a person", "Say hi", "/drafts", "/approve 3", "/approve 1", "/quit")
+
+    assert done.returncode == 0, done.stderr
+    assert "1. 'chosen': Says hello." in done.stdout
+    assert "2. 'chosen' (latest): Says hi." in done.stdout
+    assert "no draft 3: there are 2" in done.stdout
+    assert "published chosen version 1" in done.stdout
+    published = terminal.tenant.client.get("/v1/workflows/chosen").json()
+    assert published["source"] == greeting("chosen")
 
 
 def test_the_evaluation_script_reports_kinds_rounds_and_tokens(

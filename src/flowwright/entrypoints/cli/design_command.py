@@ -13,7 +13,8 @@ from flowwright.entrypoints.cli.session import fail, profile_name
 
 HELP = (
     "Describe what to automate. Commands: /show (the draft's YAML), /graph (Mermaid), "
-    "/approve (publish the draft), /quit."
+    "/drafts (every draft so far, numbered), /approve [N] (publish the latest draft, or draft N), "
+    "/quit."
 )
 TURN_TIMEOUT = 300.0  # a turn may take several model calls
 
@@ -76,19 +77,47 @@ def chat(
         if line == "/graph":
             say(draft["mermaid"] if draft else "no valid draft yet")
             continue
-        if line == "/approve":
-            try:
-                approved = client.post(f"/v1/conversations/{conversation_id}/approve", {})
-            except ApiError as exc:
-                say(f"not approved: {exc.detail}")
-                continue
-            say(f"published {approved['workflow']} version {approved['version']}")
+        if line == "/drafts":
+            drafts = _drafts(client, conversation_id)
+            say(_listing(drafts) if drafts else "no valid draft yet")
+            continue
+        if line == "/approve" or line.startswith("/approve "):
+            say(_approve(client, conversation_id, line.removeprefix("/approve").strip()))
             continue
         answer = client.post(f"/v1/conversations/{conversation_id}/messages", {"content": line})
         say(answer["content"])
         if answer.get("draft"):
             draft = answer["draft"]
             say(_summary(answer["draft"]))
+
+
+def _drafts(client: ApiClient, conversation_id: str) -> list[dict[str, Any]]:
+    """The conversation's answers that carry a valid draft, oldest first (draft 1 is first)."""
+    messages = client.get(f"/v1/conversations/{conversation_id}")["messages"]
+    return [m for m in messages if m.get("draft")]
+
+
+def _listing(drafts: list[dict[str, Any]]) -> str:
+    lines = []
+    for number, answer in enumerate(drafts, start=1):
+        draft = answer["draft"]
+        latest = " (latest)" if number == len(drafts) else ""
+        lines.append(f"{number}. '{draft['workflow']}'{latest}: {draft['explanation']}".rstrip())
+    return "\n".join(lines)
+
+
+def _approve(client: ApiClient, conversation_id: str, number: str) -> str:
+    body: dict[str, Any] = {}
+    if number:
+        drafts = _drafts(client, conversation_id)
+        if not number.isdigit() or not 1 <= int(number) <= len(drafts):
+            return f"no draft {number}: there are {len(drafts)} (see /drafts)"
+        body["message_id"] = drafts[int(number) - 1]["id"]
+    try:
+        approved = client.post(f"/v1/conversations/{conversation_id}/approve", body)
+    except ApiError as exc:
+        return f"not approved: {exc.detail}"
+    return f"published {approved['workflow']} version {approved['version']}"
 
 
 def _summary(draft: dict[str, Any]) -> str:
@@ -103,5 +132,7 @@ def _summary(draft: dict[str, Any]) -> str:
         f"  usage: {usage.get('calls', 0)} call(s), {usage.get('input_tokens', 0)} in / "
         f"{usage.get('output_tokens', 0)} out tokens, cost {usage.get('cost_micros', 0)} micros"
     )
-    lines.append("  /show for the YAML, /graph for Mermaid, /approve to publish")
+    lines.append(
+        "  /show for the YAML, /graph for Mermaid, /approve to publish (/drafts for earlier ones)"
+    )
     return "\n".join(lines)
