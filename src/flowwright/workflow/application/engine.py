@@ -91,6 +91,7 @@ class Engine:
     settings: EngineSettings = field(default_factory=EngineSettings)
     remote_types: frozenset[str] = frozenset({"http", "llm"})
     _plans: dict[str, RunPlan] = field(default_factory=dict)
+    _queued_runs: bool = False  # this process has queued a run behind a tenant's run limit
 
     # --- starting ----------------------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class Engine:
         )
         if parent is None and await uow.runs.count_active() >= self.settings.tenant_run_cap:
             state.reason = "waiting for a free slot: the tenant's concurrent run limit is reached"
+            self._queued_runs = True
             await uow.runs.save(state, now)
             return state
         await self._begin(uow, plan, state)
@@ -305,9 +307,10 @@ class Engine:
         if state.parent_run_id:
             self.signals.changed(state.parent_run_id)
         # Wake the worker only when there is something for it: a step made ready, or a run that
-        # ended and may free a slot for a queued one. A wake-up with nothing to lease costs an
-        # empty lease transaction that competes with the run's own for the database.
-        if work or state.status.is_terminal:
+        # ended and may free a slot for a run queued behind its tenant's limit (once any was).
+        # A wake-up with nothing to lease costs an empty lease transaction that competes with
+        # the runs' own for the database.
+        if work or (state.status.is_terminal and self._queued_runs):
             self.signals.work()
 
     # --- plans -------------------------------------------------------------------------------

@@ -173,6 +173,26 @@ async def test_runs_over_the_tenant_cap_queue_until_promote_finds_a_free_slot(
     assert await queue.queued_runs(10) == []
 
 
+
+async def test_a_run_that_ends_wakes_the_worker_only_once_runs_were_queued(
+    uow_factory: InMemoryEngineUnitOfWorkFactory, clock: FixedClock, owner: Caller
+) -> None:
+    engine = with_settings(uow_factory, clock, tenant_run_cap=1)
+    await publish(uow_factory, clock, owner, "greeter", GREETER)
+    await publish(uow_factory, clock, owner, "review", REVIEW)
+
+    done = await engine.start_run(owner, "greeter", inputs={"count": 1})
+    assert done.state.status is RunStatus.SUCCEEDED
+    assert not engine.signals.work_available.is_set()  # nothing for a worker to do
+
+    first = await engine.start_run(owner, "review", inputs={})
+    await engine.start_run(owner, "review", inputs={})  # queued behind the limit of 1
+    engine.signals.work_available.clear()
+    await engine.decide(owner, first.state.run_id, "review", approved=True, comment=None)
+
+    assert engine.signals.work_available.is_set()  # a slot is free for the queued run
+
+
 # --- steps with effects --------------------------------------------------------------------------
 
 
