@@ -615,6 +615,9 @@ class InMemoryRunRepository:
     async def count_active(self) -> int:
         return sum(1 for r in self._runs() if r.status in _ACTIVE_RUN)
 
+    async def count_running_steps(self) -> int:
+        return sum(1 for row in self._steps() if row.instance.status is StepStatus.RUNNING)
+
     async def list_runs(
         self, *, status: str | None, workflow: str | None, limit: int, before: str | None
     ) -> builtins.list[RunSummary]:

@@ -360,6 +360,13 @@ class SqlRunRepository:
         )
         return int((await self._session.execute(query)).scalar_one())
 
+    async def count_running_steps(self) -> int:
+        query = select(func.count()).where(
+            run_steps.c.tenant_id == self._tenant_id,
+            run_steps.c.status == StepStatus.RUNNING.value,
+        )
+        return int((await self._session.execute(query)).scalar_one())
+
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))

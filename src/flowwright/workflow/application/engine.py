@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import jsonschema
 
@@ -72,6 +72,31 @@ class ChainOffer:
 
 
 @dataclass(frozen=True)
+class HandedOn:
+    """A step leased inside a transition to the worker slot that was offered, and its call."""
+
+    lease: Lease
+    call: StepCall | Failed
+    until: datetime  # the lease's expiry, counted from its step_started entry
+
+
+class SlotTaker(Protocol):
+    """A worker of this process that takes steps leased inside a start (see ``start_run``)."""
+
+    def reserve(self) -> ChainOffer | None:
+        """Hold a free slot for a step, or None when there is none (or it is stopping)."""
+        ...
+
+    def release(self, offer: ChainOffer) -> None:
+        """Give back a held slot that was not used."""
+        ...
+
+    def adopt(self, handed: HandedOn) -> None:
+        """Run, in the held slot, the attempt that was leased to it."""
+        ...
+
+
+@dataclass(frozen=True)
 class Completion:
     recorded: bool  # False: the lease was taken over or the step had ended
     next: tuple[Lease, StepCall | Failed] | None = None  # the step leased on, and its call
@@ -92,6 +117,7 @@ class Engine:
     remote_types: frozenset[str] = frozenset({"http", "llm"})
     _plans: dict[str, RunPlan] = field(default_factory=dict)
     _queued_runs: bool = False  # this process has queued a run behind a tenant's run limit
+    taker: SlotTaker | None = None  # set by the worker of this process while it runs
 
     # --- starting ----------------------------------------------------------------------------
 
@@ -105,13 +131,22 @@ class Engine:
         idempotency_key: str | None = None,
         trigger: str = "api",
     ) -> StartedRun:
+        """Start a run and, in the same transaction, run its steps that only compute.
+
+        When a worker of this process has a free slot, the first step with effects is leased
+        to it in that transaction too and handed over after the commit: the first step then
+        runs without waiting for a lease pass and a read of the run.
+        """
         if idempotency_key:
             existing = await self._by_key(caller, idempotency_key)
             if existing is not None:
                 return StartedRun(existing, created=False)
+        taker = self.taker
+        chain = taker.reserve() if taker is not None else None
+        handed: HandedOn | None = None
         try:
             async with self.uow_factory(caller.tenant_id) as uow:
-                state = await self._new_run(
+                state, handed = await self._new_run(
                     uow,
                     caller,
                     workflow,
@@ -119,6 +154,7 @@ class Engine:
                     inputs,
                     trigger,
                     idempotency_key=idempotency_key,
+                    chain=chain,
                 )
                 await uow.commit()
             made_ready = uow.runs.made_ready
@@ -130,6 +166,11 @@ class Engine:
             if existing is None:
                 raise
             return StartedRun(existing, created=False)
+        finally:
+            if taker is not None and chain is not None and handed is None:
+                taker.release(chain)
+        if taker is not None and handed is not None:
+            taker.adopt(handed)
         self._after_commit(state, work=made_ready)
         return StartedRun(state, created=True)
 
@@ -150,7 +191,8 @@ class Engine:
         idempotency_key: str | None = None,
         parent: RunState | None = None,
         parent_key: str | None = None,
-    ) -> RunState:
+        chain: ChainOffer | None = None,
+    ) -> tuple[RunState, HandedOn | None]:
         ref = await uow.workflows.find_version(workflow, version)
         if ref is None:
             await load_version(uow, workflow, version)  # raises NotFound, saying what is missing
@@ -184,17 +226,50 @@ class Engine:
             state.reason = "waiting for a free slot: the tenant's concurrent run limit is reached"
             self._queued_runs = True
             await uow.runs.save(state, now)
-            return state
-        await self._begin(uow, plan, state)
-        return state
+            return state, None
+        return state, await self._begin(uow, plan, state, chain)
 
-    async def _begin(self, uow: EngineUnitOfWork, plan: RunPlan, state: RunState) -> None:
+    async def _begin(
+        self,
+        uow: EngineUnitOfWork,
+        plan: RunPlan,
+        state: RunState,
+        chain: ChainOffer | None = None,
+    ) -> HandedOn | None:
         now = self.clock.now()
         state.started_at = now
         progress = RunProgress(plan, state, now)
         progress.start()
         await self._drive(progress, uow)
+        handed = None
+        # The slot comes from the worker's pool, not from a step of this tenant that just ended
+        # (as in ``complete``): the tenant's limit on running steps must allow one more.
+        if (
+            chain is not None
+            and _leasable(progress, chain) is not None
+            and await uow.runs.count_running_steps() < self.settings.tenant_step_cap
+        ):
+            handed = self._hand_on(progress, chain)
         await self._save(progress, uow)
+        if handed is not None:
+            await self._hold(uow, handed)
+        return handed
+
+    def _hand_on(self, progress: RunProgress, chain: ChainOffer) -> HandedOn | None:
+        lease = _lease_next(progress, chain)
+        if lease is None:
+            return None
+        instance = progress.state.instances[lease.key]
+        call = _call_for(progress.plan, progress.state, instance, lease.attempt)
+        # The lease runs from the moment its step_started entry records.
+        until = progress.now + timedelta(milliseconds=self.settings.lease_ms)
+        return HandedOn(lease, call, until)
+
+    @staticmethod
+    async def _hold(uow: EngineUnitOfWork, handed: HandedOn) -> None:
+        # After the save: the step's row may be new.
+        lease = handed.lease
+        await uow.runs.hold_lease(lease.step_row_id, lease.fencing, lease.owner, handed.until)
 
     # --- transitions -------------------------------------------------------------------------
 
@@ -281,7 +356,7 @@ class Engine:
         try:
             inputs = render(model.inputs, context_for(progress.state, instance.scope_key))
             caller = Caller(progress.state.tenant_id, progress.state.created_by, "system")
-            child = await self._new_run(
+            child, _ = await self._new_run(
                 uow,
                 caller,
                 model.workflow,
@@ -372,8 +447,7 @@ class Engine:
         grow; the worker bounds how many times in a row a slot is reused (fairness).
         """
         max_bytes = self.settings.max_output_bytes
-        # The step leased on (at most one), its call, and when its lease expires.
-        handed: list[tuple[Lease, StepCall | Failed, datetime]] = []
+        handed: list[HandedOn] = []  # the step leased on: at most one
 
         def apply(progress: RunProgress) -> bool:
             instance = progress.state.instances.get(key)
@@ -397,25 +471,20 @@ class Engine:
             return True
 
         def hand_on(progress: RunProgress) -> None:
-            lease = _lease_next(progress, chain) if chain is not None else None
-            if lease is not None:
-                instance = progress.state.instances[lease.key]
-                call = _call_for(progress.plan, progress.state, instance, lease.attempt)
-                # The lease runs from the moment its step_started entry records.
-                until = progress.now + timedelta(milliseconds=self.settings.lease_ms)
-                handed.append((lease, call, until))
+            next_step = self._hand_on(progress, chain) if chain is not None else None
+            if next_step is not None:
+                handed.append(next_step)
 
         async def hold(uow: EngineUnitOfWork) -> None:
-            for lease, _, until in handed:
-                # After the save: the step's row may be new.
-                await uow.runs.hold_lease(lease.step_row_id, lease.fencing, lease.owner, until)
+            for next_step in handed:
+                await self._hold(uow, next_step)
 
         state = await self.transition(
             tenant_id, run_id, apply, before_save=hand_on, after_save=hold
         )
         if state is None:
             return Completion(recorded=False)
-        next_step = (handed[0][0], handed[0][1]) if handed else None
+        next_step = (handed[0].lease, handed[0].call) if handed else None
         return Completion(recorded=True, next=next_step)
 
     async def fire_due_timer(self, tenant_id: str, run_id: str, key: str) -> None:
@@ -585,8 +654,8 @@ def _call_for(
     )
 
 
-def _lease_next(progress: RunProgress, chain: ChainOffer) -> Lease | None:
-    """Lease the longest-ready step of this run that the offering worker can execute."""
+def _leasable(progress: RunProgress, chain: ChainOffer) -> Instance | None:
+    """The longest-ready step of this run that the offering worker can execute."""
     now = progress.now
     ready = [
         instance
@@ -595,9 +664,15 @@ def _lease_next(progress: RunProgress, chain: ChainOffer) -> Lease | None:
         and instance.step_type in chain.types
         and (instance.ready_at is None or instance.ready_at <= now)
     ]
-    if not ready:
+    return min(ready, key=lambda i: (i.ready_at or now, i.id)) if ready else None
+
+
+def _lease_next(progress: RunProgress, chain: ChainOffer) -> Lease | None:
+    """Lease the longest-ready step of this run that the offering worker can execute."""
+    instance = _leasable(progress, chain)
+    if instance is None:
         return None
-    instance = min(ready, key=lambda i: (i.ready_at or now, i.id))
+    now = progress.now
     instance.status = StepStatus.RUNNING
     instance.attempt += 1
     instance.fencing += 1

@@ -19,6 +19,7 @@ from flowwright.workflow.application.engine import (
     ChainOffer,
     Engine,
     EngineSettings,
+    HandedOn,
     InvalidInputs,
 )
 from flowwright.workflow.application.ports import StepCall
@@ -171,7 +172,6 @@ async def test_runs_over_the_tenant_cap_queue_until_promote_finds_a_free_slot(
     assert promoted.reason == "waiting for a timer, an approval or a child run"
     assert promoted.instances["review"].status is StepStatus.WAITING
     assert await queue.queued_runs(10) == []
-
 
 
 async def test_a_run_that_ends_wakes_the_worker_only_once_runs_were_queued(
@@ -485,6 +485,113 @@ async def test_a_step_in_retry_backoff_is_not_handed_on(
 
 
 # --- timers, deadlines and people ----------------------------------------------------------------
+
+
+class Slots:
+    """A worker's free slots as the engine sees them when a run starts."""
+
+    def __init__(self, free: int, types: frozenset[str] = frozenset({"http"})) -> None:
+        self.free, self.types = free, types
+        self.adopted: list[HandedOn] = []
+
+    def reserve(self) -> ChainOffer | None:
+        if self.free == 0:
+            return None
+        self.free -= 1
+        return ChainOffer("worker-1", self.types)
+
+    def release(self, offer: ChainOffer) -> None:
+        self.free += 1
+
+    def adopt(self, handed: HandedOn) -> None:
+        self.adopted.append(handed)
+
+
+async def test_a_start_leases_its_first_step_to_a_free_slot_of_the_worker(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    engine.taker = slots = Slots(free=2)
+    engine.signals.work_available.clear()
+
+    run_id = (await engine.start_run(owner, "chain", inputs={})).state.run_id
+
+    [handed] = slots.adopted
+    assert (handed.lease.key, handed.lease.attempt, handed.lease.owner) == ("first", 1, "worker-1")
+    assert isinstance(handed.call, StepCall)
+    assert handed.call.config["url"] == "https://api.example.com/one"
+    assert slots.free == 1  # the slot stays held for the adopted step
+    (row,) = [r for r in store.step_rows(run_id) if r.instance.key == "first"]
+    assert row.instance.status is StepStatus.RUNNING
+    assert (row.lease_owner, row.lease_expires_at) == ("worker-1", handed.until)
+    assert [h.type for h in store.history_of(run_id)][-1] == "step_started"
+    assert await lease_all(queue, clock) == []
+    assert not engine.signals.work_available.is_set()  # no lease pass needed
+    outcome = Succeeded({"status": 200, "body": {"next": "two"}})
+    done = await engine.complete("acme", run_id, "first", handed.lease.fencing, outcome)
+    assert done.recorded
+
+
+@pytest.mark.parametrize(
+    ("slots", "running_cap", "workflow", "why"),
+    [
+        (Slots(free=0), 32, "chain", "no free slot"),
+        (Slots(free=1, types=frozenset({"llm"})), 32, "chain", "the worker runs other types"),
+        (Slots(free=1), 1, "chain", "the tenant's running steps are at its limit"),
+        (Slots(free=1), 32, "greeter", "no step with effects"),
+    ],
+)
+async def test_a_start_leaves_its_first_step_to_the_queue_and_gives_the_slot_back(
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+    owner: Caller,
+    slots: Slots,
+    running_cap: int,
+    workflow: str,
+    why: str,
+) -> None:
+    engine = with_settings(uow_factory, clock, tenant_step_cap=running_cap)
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    await publish(uow_factory, clock, owner, "greeter", GREETER)
+    if running_cap == 1:  # another run's step already holds the tenant's one running step
+        await engine.start_run(owner, "chain", inputs={})
+        await lease_one(queue, clock, "first")
+    free = slots.free
+    engine.taker = slots
+
+    inputs = {"count": 1} if workflow == "greeter" else {}
+    started = await engine.start_run(owner, workflow, inputs=inputs)
+
+    assert slots.adopted == [], why
+    assert slots.free == free
+    if workflow == "chain":
+        [lease] = await lease_all(queue, clock)
+        assert lease.run_id == started.state.run_id
+        assert engine.signals.work_available.is_set()
+
+
+async def test_a_start_that_finds_its_idempotency_key_taken_gives_the_slot_back(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    engine.taker = slots = Slots(free=1)
+    first = await engine.start_run(owner, "chain", inputs={}, idempotency_key="k")
+    slots.adopted.clear()
+    slots.free = 1
+
+    again = await engine.start_run(owner, "chain", inputs={}, idempotency_key="k")
+
+    assert (again.created, again.state.run_id) == (False, first.state.run_id)
+    assert (slots.adopted, slots.free) == ([], 1)
 
 
 async def test_a_due_timer_fires_and_the_run_goes_on(
