@@ -40,6 +40,7 @@ from flowwright.wiring.designer import (
     examples_dir,
 )
 from flowwright.wiring.language_model import GatewayLanguageModel
+from flowwright.workflow.adapters.run_cache import RunCache
 from flowwright.workflow.adapters.run_queue import SqlRunQueue
 from flowwright.workflow.adapters.unit_of_work import SqlWorkflowUnitOfWorkFactory
 from flowwright.workflow.adapters.work_listener import PgWorkListener
@@ -127,7 +128,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     role = settings.postgres_app_role
     bus = MessageBus()
     outbox_store = SqlOutboxStore(session_factory, role)
-    workflows = SqlWorkflowUnitOfWorkFactory(session_factory, clock, role)
+    workflows = SqlWorkflowUnitOfWorkFactory(session_factory, clock, role, RunCache())
     http = SafeHttpClient(AddressPolicy(allowed_hosts=settings.http_allowed_hosts))
     executors: dict[str, StepExecutor] = {"http": HttpStepExecutor(http)}
     engine_settings = EngineSettings(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flowwright.kernel.adapters.database import dialect_name
 from flowwright.kernel.errors import AlreadyExists
 from flowwright.kernel.ids import new_id
+from flowwright.workflow.adapters.run_cache import RunCache
 from flowwright.workflow.adapters.run_tables import run_history, run_payloads, run_steps, runs
 from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunState
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
@@ -70,10 +71,15 @@ class RunSummary:
 
 
 class SqlRunRepository:
-    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+    def __init__(
+        self, session: AsyncSession, tenant_id: str, cache: RunCache | None = None
+    ) -> None:
         self._session = session
         self._tenant_id = tenant_id
         self._made_ready = False
+        self._cache = cache
+        # Runs saved in this unit of work, with the update time written to their row.
+        self._saved: dict[str, tuple[RunState, datetime]] = {}
 
     @property
     def made_ready(self) -> bool:
@@ -133,6 +139,12 @@ class SqlRunRepository:
         row = (await self._session.execute(query)).mappings().first()
         if row is None:
             return None
+        if lock and self._cache is not None:
+            cached = self._cache.take(run_id)
+            if cached is not None and cached.matches(
+                self._tenant_id, row["history_seq"], row["updated_at"]
+            ):
+                return _state(row, cached.instances)
         steps = (
             (
                 await self._session.execute(
@@ -161,6 +173,9 @@ class SqlRunRepository:
         return {row.id: json.loads(row.data) for row in rows}
 
     async def save(self, state: RunState, now: datetime) -> builtins.list[HistoryRecord]:
+        """Write what changed (see ``RunRepository.save``). Whenever steps are written, the run's
+        row is updated too, so its history sequence or update time shows the change to other
+        processes' caches (see adapters/run_cache.py)."""
         records = self._history_records(state)
         inserted = state.is_new
         if inserted:
@@ -209,6 +224,8 @@ class SqlRunRepository:
                     for r in records
                 ],
             )
+        if new_rows or changed_rows:
+            state.changed = True
         if not inserted and (state.changed or records):
             await self._session.execute(
                 update(runs)
@@ -228,7 +245,17 @@ class SqlRunRepository:
                 )
             )
             state.changed = False
+            self._saved[state.run_id] = (state, now)
+        elif inserted:
+            self._saved[state.run_id] = (state, now)
         return records
+
+    def committed(self) -> None:
+        """The unit of work committed: keep the runs it saved for their next transition."""
+        if self._cache is not None:
+            for state, updated_at in self._saved.values():
+                self._cache.keep(state, updated_at)
+        self._saved.clear()
 
     def _history_records(self, state: RunState) -> builtins.list[HistoryRecord]:
         records = []
