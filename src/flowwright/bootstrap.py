@@ -128,7 +128,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     role = settings.postgres_app_role
     bus = MessageBus()
     outbox_store = SqlOutboxStore(session_factory, role)
-    workflows = SqlWorkflowUnitOfWorkFactory(session_factory, clock, role, RunCache())
+    run_cache = RunCache()  # steps this process committed (adapters/run_cache.py)
+    workflows = SqlWorkflowUnitOfWorkFactory(session_factory, clock, role, run_cache)
     http = SafeHttpClient(AddressPolicy(allowed_hosts=settings.http_allowed_hosts))
     executors: dict[str, StepExecutor] = {"http": HttpStepExecutor(http)}
     engine_settings = EngineSettings(
@@ -198,7 +199,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         workflows=workflows,
         installation=installation,
         run_engine=run_engine,
-        run_queue=SqlRunQueue(session_factory, role),
+        run_queue=SqlRunQueue(session_factory, role, run_cache),
         work_listener=(
             None
             if is_sqlite(settings.resolved_database_url)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flowwright.workflow.domain.runs.queue import Lease
 from flowwright.workflow.domain.runs.state import Instance, RunState
+from flowwright.workflow.domain.runs.status import StepStatus
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,22 @@ class RunCache:
         self._entries.move_to_end(state.run_id)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
+
+    def started(self, leases: Sequence[Lease], last_seq: int, at: datetime) -> None:
+        """A lease pass of this process committed ``leases`` of one run, whose history now ends
+        at ``last_seq``: bring its entry up to date if nothing else changed the run meanwhile."""
+        entry = self._entries.pop(leases[0].run_id, None)
+        if entry is None or entry.history_seq != last_seq - len(leases):
+            return
+        for lease in leases:
+            instance = entry.instances.get(lease.key)
+            if instance is None:
+                return
+            instance.status = StepStatus.RUNNING
+            instance.attempt = lease.attempt
+            instance.fencing = lease.fencing
+            instance.started_at = at
+        self._entries[lease.run_id] = replace(entry, history_seq=last_seq)
 
     def __len__(self) -> int:
         return len(self._entries)

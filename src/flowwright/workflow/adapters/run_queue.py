@@ -17,14 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope, dialect_name
 from flowwright.kernel.ids import new_id
+from flowwright.workflow.adapters.run_cache import RunCache
 from flowwright.workflow.adapters.run_tables import run_history, run_steps, runs
 from flowwright.workflow.domain.runs.queue import Due, Lease
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
 
 
 class SqlRunQueue:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], app_role: str) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        app_role: str,
+        run_cache: RunCache | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._run_cache = run_cache
         self._app_role = app_role
 
     async def lease(
@@ -74,18 +81,14 @@ class SqlRunQueue:
             leases: list[Lease] = []
             for tenant_id, room in allocation.items():
                 leases += await self._lease_for(session, tenant_id, owner, now, until, room, types)
+            by_run: dict[str, list[Lease]] = {}
             for lease in leases:
-                await _append_history(
-                    session,
-                    lease.tenant_id,
-                    lease.run_id,
-                    "step_started",
-                    lease.key,
-                    lease.attempt,
-                    {"worker": owner},
-                    now,
-                )
-            return leases
+                by_run.setdefault(lease.run_id, []).append(lease)
+            last_seqs = await _record_starts(session, by_run, owner, now)
+        if self._run_cache is not None:
+            for run_id, run_leases in by_run.items():
+                self._run_cache.started(run_leases, last_seqs[run_id], now)
+        return leases
 
     async def _lease_for(
         self,
@@ -262,39 +265,6 @@ class SqlRunQueue:
         return [Due(r.tenant_id, r.id) for r in rows]
 
 
-async def _append_history(
-    session: AsyncSession,
-    tenant_id: str,
-    run_id: str,
-    kind: str,
-    key: str | None,
-    attempt: int | None,
-    data: dict[str, object],
-    at: datetime,
-) -> None:
-    seq = (
-        await session.execute(
-            update(runs)
-            .where(runs.c.id == run_id)
-            .values(history_seq=runs.c.history_seq + 1)
-            .returning(runs.c.history_seq)
-        )
-    ).scalar_one()
-    await session.execute(
-        insert(run_history).values(
-            id=new_id(),
-            tenant_id=tenant_id,
-            run_id=run_id,
-            seq=seq,
-            type=kind,
-            step_key=key,
-            attempt=attempt,
-            data=data,
-            at=at,
-        )
-    )
-
-
 def fair_shares(ready: dict[str, int], room: dict[str, int], limit: int) -> dict[str, int]:
     """Hand out ``limit`` slots one per tenant in turn (water-filling), so a tenant with a
     little work gets all of it while the rest goes to those with more, within each cap."""
@@ -311,3 +281,40 @@ def fair_shares(ready: dict[str, int], room: dict[str, int], limit: int) -> dict
             given[tenant] += 1
             left -= 1
     return {tenant: count for tenant, count in given.items() if count > 0}
+
+
+async def _record_starts(
+    session: AsyncSession, by_run: dict[str, list[Lease]], owner: str, now: datetime
+) -> dict[str, int]:
+    """Append a ``step_started`` entry per lease: one sequence update per run and one insert in
+    all; returns each run's last sequence number."""
+    last_seqs: dict[str, int] = {}
+    entries = []
+    for run_id, leases in by_run.items():
+        last = (
+            await session.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(history_seq=runs.c.history_seq + len(leases))
+                .returning(runs.c.history_seq)
+            )
+        ).scalar_one()
+        last_seqs[run_id] = last
+        first = last - len(leases) + 1
+        entries += [
+            {
+                "id": new_id(),
+                "tenant_id": lease.tenant_id,
+                "run_id": run_id,
+                "seq": first + index,
+                "type": "step_started",
+                "step_key": lease.key,
+                "attempt": lease.attempt,
+                "data": {"worker": owner},
+                "at": now,
+            }
+            for index, lease in enumerate(leases)
+        ]
+    if entries:
+        await session.execute(insert(run_history), entries)
+    return last_seqs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from sqlalchemy import event
 from flowwright.bootstrap import Container, build_container
 from flowwright.migrations import runner
 from flowwright.tenancy.application.first_run import ensure_first_run
-from flowwright.workflow.application import versions
+from flowwright.workflow.application import run_queries, versions
 from flowwright.workflow.domain.caller import Caller
+from flowwright.workflow.domain.runs.outcome import Succeeded
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
 from testkit import EmptyDatabase
 from testkit import test_settings as settings_for
@@ -35,16 +37,27 @@ outputs:
   notes: ["${{ steps.note.output }}", "${{ steps.second.output.comment }}"]
 """
 
+TWO_CALLS = """
+apiVersion: flowwright/v1
+kind: Workflow
+metadata: {name: two-calls}
+steps:
+  - {id: left, type: http, url: "https://left.example.com/"}
+  - {id: right, type: http, url: "https://right.example.com/"}
+outputs:
+  both: ["${{ steps.left.output }}", "${{ steps.right.output }}"]
+"""
+
 
 class StepReads:
-    """Counts the statements that read a run's step rows."""
+    """Counts the statements that read all of a run's step rows, as loading a run does."""
 
     def __init__(self, container: Container) -> None:
         self.count = 0
         event.listen(container.engine.sync_engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM run_steps" in statement:
+        if statement.lstrip().startswith("SELECT") and "run_steps.output_ref" in statement:
             self.count += 1
 
 
@@ -65,13 +78,14 @@ async def two_processes(
     )
     assert credentials is not None
     caller = Caller(credentials.tenant_id, None, "owner")
-    await versions.push(
-        textwrap.dedent(TWO_REVIEWS),
-        caller=caller,
-        uow_factory=one.workflows,
-        installation=one.installation,
-        clock=one.clock,
-    )
+    for source in (TWO_REVIEWS, TWO_CALLS):
+        await versions.push(
+            textwrap.dedent(source),
+            caller=caller,
+            uow_factory=one.workflows,
+            installation=one.installation,
+            clock=one.clock,
+        )
     try:
         yield one, two, caller
     finally:
@@ -109,3 +123,36 @@ async def test_steps_changed_by_another_process_are_read_again(
     run = await one.run_engine.get(caller, run_id)
     assert run.status is RunStatus.SUCCEEDED, (run.reason, run.error)
     assert run.outputs == {"notes": ["from two", "from one"]}
+
+
+async def test_a_lease_pass_of_the_process_keeps_its_cached_steps_current(
+    two_processes: tuple[Container, Container, Caller],
+) -> None:
+    one, _, caller = two_processes
+    run_id = (await one.run_engine.start_run(caller, "two-calls", inputs={})).state.run_id
+    reads = StepReads(one)
+    now = one.clock.now()
+
+    leases = await one.run_queue.lease(
+        owner="worker-1",
+        now=now,
+        until=now + timedelta(seconds=30),
+        limit=10,
+        types=frozenset({"http"}),
+        tenant_step_cap=32,
+    )
+    for lease in leases:
+        done = await one.run_engine.complete(
+            caller.tenant_id, run_id, lease.key, lease.fencing, Succeeded(lease.key)
+        )
+        assert done.recorded
+
+    assert sorted(lease.key for lease in leases) == ["left", "right"]
+    assert reads.count == 0
+    run = await one.run_engine.get(caller, run_id)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.outputs == {"both": ["left", "right"]}
+    _, history = await run_queries.history(caller, one.workflows, run_id)
+    assert [entry.seq for entry in history] == list(range(1, len(history) + 1))
+    started = [entry.step_key for entry in history if entry.type == "step_started"]
+    assert sorted(started) == ["left", "right"]
