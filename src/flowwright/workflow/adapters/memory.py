@@ -424,14 +424,17 @@ class InMemoryWorkflowRepository:
     async def get_version_by_id(self, version_id: str) -> WorkflowVersion | None:
         return next((v for v in self._versions() if v.id == version_id), None)
 
-    async def find_version(self, name: str, number: int | None) -> VersionRef | None:
+    async def find_version(
+        self, name: str, number: int | None, *, count_active_runs: bool = False
+    ) -> VersionRef | None:
         workflow = await self.get_by_name(name)
         if workflow is None:
             return None
         version = await self.get_version(workflow.id, number or workflow.latest_version)
         if version is None:
             return None
-        return VersionRef(workflow.id, workflow.name, version.id, version.version)
+        active = await self._uow.runs.count_active() if count_active_runs else None
+        return VersionRef(workflow.id, workflow.name, version.id, version.version, active)
 
     async def list_versions(self, workflow_id: str) -> builtins.list[WorkflowVersion]:
         return sorted(

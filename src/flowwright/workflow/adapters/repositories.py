@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, delete, insert, select, update
+from sqlalchemy import RowMapping, Select, and_, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowwright.kernel.ids import new_id
+from flowwright.workflow.adapters.run_tables import runs
 from flowwright.workflow.adapters.tables import webhook_routes, workflow_versions, workflows
+from flowwright.workflow.domain.runs.status import ACTIVE_RUN_STATUSES
 from flowwright.workflow.domain.versions import VersionRef, Workflow, WorkflowVersion
 
 
@@ -89,14 +91,24 @@ class SqlWorkflowRepository:
         )
         return _version(row) if row else None
 
-    async def find_version(self, name: str, number: int | None) -> VersionRef | None:
+    async def find_version(
+        self, name: str, number: int | None, *, count_active_runs: bool = False
+    ) -> VersionRef | None:
         wanted = number or workflows.c.latest_version
+        active = (
+            select(func.count())
+            .where(runs.c.tenant_id == self._tenant_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
+            .scalar_subquery()
+            if count_active_runs
+            else literal(None)
+        )
         query = (
             select(
                 workflows.c.id,
                 workflows.c.name,
                 workflow_versions.c.id.label("version_id"),
                 workflow_versions.c.version,
+                active.label("active_runs"),
             )
             .join(
                 workflow_versions,
@@ -109,7 +121,9 @@ class SqlWorkflowRepository:
             .where(workflows.c.tenant_id == self._tenant_id, workflows.c.name == name)
         )
         row = (await self._session.execute(query)).first()
-        return VersionRef(row.id, row.name, row.version_id, row.version) if row else None
+        if row is None:
+            return None
+        return VersionRef(row.id, row.name, row.version_id, row.version, row.active_runs)
 
     async def list_versions(self, workflow_id: str) -> builtins.list[WorkflowVersion]:
         query = (

@@ -24,7 +24,7 @@ from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.run_cache import RunCache
 from flowwright.workflow.adapters.run_tables import run_history, run_payloads, run_steps, runs
 from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunState
-from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
+from flowwright.workflow.domain.runs.status import ACTIVE_RUN_STATUSES, RunStatus, StepStatus
 
 INLINE_OUTPUT_BYTES = 64 * 1024
 WORK_CHANNEL = "flowwright_work"  # PostgreSQL NOTIFY channel: steps became ready
@@ -383,7 +383,7 @@ class SqlRunRepository:
     async def count_active(self) -> int:
         query = select(func.count()).where(
             runs.c.tenant_id == self._tenant_id,
-            runs.c.status.in_([RunStatus.RUNNING.value, RunStatus.WAITING.value]),
+            runs.c.status.in_(ACTIVE_RUN_STATUSES),
         )
         return int((await self._session.execute(query)).scalar_one())
 

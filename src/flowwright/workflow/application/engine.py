@@ -193,7 +193,7 @@ class Engine:
         parent_key: str | None = None,
         chain: ChainOffer | None = None,
     ) -> tuple[RunState, HandedOn | None]:
-        ref = await uow.workflows.find_version(workflow, version)
+        ref = await uow.workflows.find_version(workflow, version, count_active_runs=parent is None)
         if ref is None:
             await load_version(uow, workflow, version)  # raises NotFound, saying what is missing
             raise NotFound(f"workflow '{workflow}' not found")
@@ -222,7 +222,7 @@ class Engine:
             deadline_at=now + timedelta(milliseconds=plan.timeout_ms) if plan.timeout_ms else None,
             is_new=True,  # inserted by its first save, as its first transaction decides it
         )
-        if parent is None and await uow.runs.count_active() >= self.settings.tenant_run_cap:
+        if ref.active_runs is not None and ref.active_runs >= self.settings.tenant_run_cap:
             state.reason = "waiting for a free slot: the tenant's concurrent run limit is reached"
             self._queued_runs = True
             await uow.runs.save(state, now)

@@ -46,3 +46,4 @@ class VersionRef:
     workflow_name: str
     version_id: str
     version: int
+    active_runs: int | None = None  # the tenant's running and waiting runs, when asked for

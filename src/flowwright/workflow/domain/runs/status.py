@@ -23,6 +23,8 @@ TERMINAL_RUN = frozenset(
     {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT}
 )
 RESUMABLE_RUN = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT})
+# What counts against a tenant's limit on concurrent runs.
+ACTIVE_RUN_STATUSES = (RunStatus.RUNNING.value, RunStatus.WAITING.value)
 
 
 class StepStatus(StrEnum):
