@@ -8,6 +8,11 @@ from typing import Any
 
 import httpx
 
+from flowwright.bootstrap import Container
+from flowwright.tenancy.application.first_run import ensure_first_run
+from flowwright.workflow.application import versions
+from flowwright.workflow.domain.caller import Caller
+
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
 
@@ -64,3 +69,21 @@ def history_types(client: httpx.Client, run_id: str) -> list[str]:
     response = client.get(f"/v1/runs/{run_id}/history")
     assert response.status_code == 200, response.text
     return [entry["type"] for entry in response.json()]
+
+
+async def first_tenant(container: Container, *sources: str) -> Caller:
+    """The installation's first tenant, as its owner, with ``sources`` published."""
+    credentials = await ensure_first_run(
+        uow_factory=container.tenancy, hasher=container.hasher, clock=container.clock
+    )
+    assert credentials is not None, "the database must start empty"
+    caller = Caller(credentials.tenant_id, None, "owner")
+    for source in sources:
+        await versions.push(
+            textwrap.dedent(source),
+            caller=caller,
+            uow_factory=container.workflows,
+            installation=container.installation,
+            clock=container.clock,
+        )
+    return caller

@@ -6,7 +6,6 @@ Two containers on one database stand for two processes: each has its own engine 
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,13 +16,13 @@ from sqlalchemy import event
 
 from flowwright.bootstrap import Container, build_container
 from flowwright.migrations import runner
-from flowwright.tenancy.application.first_run import ensure_first_run
-from flowwright.workflow.application import run_queries, versions
+from flowwright.workflow.application import run_queries
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.outcome import Succeeded
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
 from testkit import EmptyDatabase
 from testkit import test_settings as settings_for
+from workflow_helpers import first_tenant
 
 TWO_REVIEWS = """
 apiVersion: flowwright/v1
@@ -73,19 +72,7 @@ async def two_processes(
 ) -> AsyncIterator[tuple[Container, Container, Caller]]:
     one = build_container(settings_for(database_url, tmp_path / "one"))
     two = build_container(settings_for(database_url, tmp_path / "two"))
-    credentials = await ensure_first_run(
-        uow_factory=one.tenancy, hasher=one.hasher, clock=one.clock
-    )
-    assert credentials is not None
-    caller = Caller(credentials.tenant_id, None, "owner")
-    for source in (TWO_REVIEWS, TWO_CALLS):
-        await versions.push(
-            textwrap.dedent(source),
-            caller=caller,
-            uow_factory=one.workflows,
-            installation=one.installation,
-            clock=one.clock,
-        )
+    caller = await first_tenant(one, TWO_REVIEWS, TWO_CALLS)
     try:
         yield one, two, caller
     finally:

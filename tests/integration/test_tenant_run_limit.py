@@ -3,7 +3,6 @@ and are promoted once a slot is free; other tenants' runs do not count."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,12 +10,11 @@ import pytest
 
 from flowwright.bootstrap import Container, build_container
 from flowwright.migrations import runner
-from flowwright.tenancy.application.first_run import ensure_first_run
-from flowwright.workflow.application import versions
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.status import RunStatus
 from testkit import EmptyDatabase
 from testkit import test_settings as settings_for
+from workflow_helpers import first_tenant
 
 REVIEW = """
 apiVersion: flowwright/v1
@@ -36,18 +34,7 @@ def database_url(empty_database: EmptyDatabase) -> str:
 @pytest.fixture
 async def limited(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, Caller]]:
     container = build_container(settings_for(database_url, tmp_path, tenant_max_active_runs=2))
-    credentials = await ensure_first_run(
-        uow_factory=container.tenancy, hasher=container.hasher, clock=container.clock
-    )
-    assert credentials is not None
-    caller = Caller(credentials.tenant_id, None, "owner")
-    await versions.push(
-        textwrap.dedent(REVIEW),
-        caller=caller,
-        uow_factory=container.workflows,
-        installation=container.installation,
-        clock=container.clock,
-    )
+    caller = await first_tenant(container, REVIEW)
     try:
         yield container, caller
     finally:
