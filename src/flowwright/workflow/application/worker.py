@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from datetime import timedelta
 
 import structlog
@@ -19,7 +19,7 @@ from flowwright.kernel.clock import Clock
 from flowwright.kernel.errors import FlowwrightError
 from flowwright.kernel.ids import new_id
 from flowwright.kernel.waiting import first_of
-from flowwright.workflow.application.engine import ChainOffer, Engine
+from flowwright.workflow.application.engine import ChainOffer, Engine, HandedOn
 from flowwright.workflow.application.ports import RunQueue, StepCall, StepExecutor
 from flowwright.workflow.domain.runs.outcome import Failed, Outcome
 from flowwright.workflow.domain.runs.queue import Due, Lease
@@ -53,6 +53,7 @@ class Worker:
         self._stop: asyncio.Event | None = None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reserved = 0  # slots held for steps that starts of this process may hand over
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("engine worker started", owner=self.owner)
@@ -60,12 +61,13 @@ class Worker:
         next_sweep = 0.0
         loop = asyncio.get_running_loop()
         self._stop = stop
+        self.engine.taker = self
         try:
             while not stop.is_set():
                 signal.clear()
                 drained = True
                 try:
-                    free = self.concurrency - len(self._tasks)
+                    free = self._free()
                     leased = await self.lease_and_start()
                     # Fewer leases than free slots: nothing else is ready now, so asking again at
                     # once would only cost a transaction. Wait for a wake-up (this process's
@@ -80,12 +82,34 @@ class Worker:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(first_of(stop, signal), self.poll_interval)
         finally:
+            if self.engine.taker is self:
+                self.engine.taker = None
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def _free(self) -> int:
+        return self.concurrency - len(self._tasks) - self._reserved
+
+    # --- steps handed over by starts of this process (``SlotTaker``) --------------------------
+
+    def reserve(self) -> ChainOffer | None:
+        if self._free() <= 0:
+            return None
+        offer = self._offer()
+        if offer is not None:
+            self._reserved += 1
+        return offer
+
+    def release(self, offer: ChainOffer) -> None:
+        self._reserved -= 1
+
+    def adopt(self, handed: HandedOn) -> None:
+        self._reserved -= 1
+        self._spawn(self.execute(handed.lease, handed.call))
+
     async def lease_and_start(self) -> int:
-        free = self.concurrency - len(self._tasks)
+        free = self._free()
         if free <= 0:
             return 0
         now = self.clock.now()
@@ -98,15 +122,21 @@ class Worker:
             tenant_step_cap=self.engine.settings.tenant_step_cap,
         )
         for lease in leases:
-            task = asyncio.create_task(self.execute(lease))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self.execute(lease))
         return len(leases)
 
-    async def execute(self, lease: Lease) -> None:
-        prepared = await self.engine.prepare(
-            lease.tenant_id, lease.run_id, lease.key, lease.attempt, lease.fencing
-        )
+    def _spawn(self, work: Coroutine[None, None, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def execute(self, lease: Lease, prepared: StepCall | Failed | None = None) -> None:
+        """Run a leased attempt, and the steps its completions lease on; ``prepared``: its call,
+        when the transaction that leased it rendered it already."""
+        if prepared is None:
+            prepared = await self.engine.prepare(
+                lease.tenant_id, lease.run_id, lease.key, lease.attempt, lease.fencing
+            )
         handed_on = 0
         while prepared is not None:
             outcome = (

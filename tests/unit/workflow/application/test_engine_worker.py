@@ -36,6 +36,19 @@ outputs:
 """
 
 
+class CountingQueue(InMemoryRunQueue):
+    """Records the steps its lease passes hand out."""
+
+    def __init__(self, store: InMemoryWorkflowStore) -> None:
+        super().__init__(store)
+        self.handed_out: list[str] = []
+
+    async def lease(self, **kwargs):  # type: ignore[no-untyped-def]
+        leases = await super().lease(**kwargs)
+        self.handed_out += [lease.key for lease in leases]
+        return leases
+
+
 def worker_for(
     engine: Engine, queue: InMemoryRunQueue, clock: FixedClock, executor: ScriptedExecutor
 ) -> Worker:
@@ -286,14 +299,6 @@ async def test_a_slot_takes_the_runs_next_steps_from_completions_up_to_the_chain
     async def echo(call: StepCall) -> Outcome:
         return Succeeded({"status": 200, "headers": {}, "body": str(call.config["url"])[-1] + "+"})
 
-    class CountingQueue(InMemoryRunQueue):
-        handed_out: list[str] = []
-
-        async def lease(self, **kwargs):  # type: ignore[no-untyped-def]
-            leases = await super().lease(**kwargs)
-            self.handed_out += [lease.key for lease in leases]
-            return leases
-
     queue = CountingQueue(store)
     executor = ScriptedExecutor([echo] * 5)
     run_id = await start(engine, uow_factory, clock, owner, body=SEQUENCE)
@@ -326,3 +331,38 @@ async def test_a_slot_takes_the_runs_next_steps_from_completions_up_to_the_chain
     started = [h for h in store.history_of(run_id) if h.type == "step_started"]
     assert [h.step_key for h in started] == ["s1", "s2", "s3", "s4", "s5"]
     assert {h.data["worker"] for h in started} == {worker.owner}
+
+
+async def test_a_start_hands_its_first_step_to_a_running_worker_without_a_lease_pass(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    store: InMemoryWorkflowStore,
+    clock: FixedClock,
+    owner: Caller,
+) -> None:
+    queue = CountingQueue(store)
+    executor = ScriptedExecutor([Succeeded({"status": 200, "headers": {}, "body": "pong"})])
+    worker = Worker(engine, queue, {"http": executor}, clock, concurrency=1, poll_interval=60)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(5):
+            for _ in range(100):  # until the worker has registered as the taker of starts
+                if engine.taker is worker:
+                    break
+                await asyncio.sleep(0)
+            run_id = await start(engine, uow_factory, clock, owner)
+            assert worker.reserve() is None  # its one slot runs the handed step
+            changed = engine.signals.watch(run_id)
+            while not (await engine.get(owner, run_id)).status.is_terminal:
+                await changed.wait()
+                changed.clear()
+    finally:
+        stop.set()
+        await loop
+
+    assert (await engine.get(owner, run_id)).outputs == {"status": 200}
+    assert [call.step_key for call in executor.calls] == ["fetch"]
+    assert queue.handed_out == []  # the start leased it; the worker's passes found nothing
+    assert engine.taker is None  # a stopped worker takes nothing more
+    assert worker.reserve() is None  # and offers no slot
