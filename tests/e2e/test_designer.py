@@ -436,7 +436,7 @@ def test_the_terminal_chat_lists_drafts_and_approves_the_one_named(terminal: Ter
     assert published["source"] == greeting("chosen")
 
 
-def test_the_evaluation_script_reports_kinds_rounds_and_tokens(
+def test_the_evaluation_script_reports_kinds_rounds_tokens_and_checks(
     live_server: LiveServer,
     make_tenant: Callable[..., TenantHandle],
     fake_llm: ServerFactory,
@@ -449,8 +449,15 @@ def test_the_evaluation_script_reports_kinds_rounds_and_tokens(
         json_text(draft(greeting("evaluated"))),
         json_text({"kind": "question", "question": "Which topic?"}),
     )
+    expect = {
+        "step_types": ["transform"],
+        "absent_step_types": ["http", "llm"],
+        "triggers": ["webhook", "manual"],
+        "branches": False,
+    }
     cases = tmp_path / "cases.json"
-    cases.write_text(json.dumps(["Greet a person", "Send news"]))
+    # Both forms: a case with expectations, and a bare request string.
+    cases.write_text(json.dumps([{"request": "Greet a person", "expect": expect}, "Send news"]))
     env = {
         **os.environ,
         "FLOWWRIGHT_URL": live_server.url,
@@ -466,10 +473,33 @@ def test_the_evaluation_script_reports_kinds_rounds_and_tokens(
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert [r["kind"] for r in report["results"]] == ["draft", "question"]
-    assert report["results"][0]["rounds"] == 2
-    assert report["summary"]["drafts"] == 1 and report["summary"]["first_try"] == 0
-    assert report["summary"]["input_tokens"] > 0
+    greeted, asked = report["results"]
+    assert [greeted["kind"], asked["kind"]] == ["draft", "question"]
+    assert greeted["rounds"] == 2 and greeted["workflow"] == "evaluated"
+    assert greeted["expect"] == expect
+    assert greeted["checks"] == [
+        {"check": "step_types", "passed": True, "expected": ["transform"], "missing": []},
+        {
+            "check": "triggers",
+            "passed": False,
+            "expected": ["webhook", "manual"],
+            "missing": ["webhook"],  # a manual start needs no declaration
+        },
+        {
+            "check": "absent_step_types",
+            "passed": True,
+            "expected": ["http", "llm"],
+            "unexpected": [],
+        },
+        {"check": "branches", "passed": True, "expected": False, "found": []},
+    ]
+    assert asked["expect"] == {} and asked["checks"] == []
+    total = report["summary"]
+    assert total["drafts"] == 1 and total["drafts_share"] == 0.5 and total["first_try"] == 0
+    assert total["repairs_mean"] == 1 and total["repairs_median"] == 1
+    assert (total["checks"], total["checks_passed"], total["checks_share"]) == (4, 3, 0.75)
+    assert total["as_expected"] == 0 and total["questions"] == 1
+    assert total["input_tokens"] > 0
     assert t.client.get("/v1/workflows/evaluated").status_code == 404  # nothing published
 
 
