@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -44,17 +45,20 @@ def require_postgres() -> None:
     pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable on this machine")
 
 
-async def _admin_execute(*statements: str) -> None:
-    import asyncpg
-
+async def connect_admin() -> asyncpg.Connection:
+    """A plain asyncpg connection to the server's maintenance database."""
     url = make_url(POSTGRES_ADMIN_URL)
-    connection = await asyncpg.connect(
+    return await asyncpg.connect(
         host=url.host,
         port=url.port or 5432,
         user=url.username or "postgres",
         password=url.password,
         database=url.database or "postgres",
     )
+
+
+async def _admin_execute(*statements: str) -> None:
+    connection = await connect_admin()
     try:
         for statement in statements:
             await connection.execute(statement)

@@ -10,22 +10,25 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import textwrap
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowwright.bootstrap import Container
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope
+from flowwright.kernel.adapters.outbox_table import outbox
 from flowwright.workflow.adapters.run_store import HistoryRecord
 from flowwright.workflow.adapters.run_tables import run_steps, runs
 from flowwright.workflow.application.versions import push
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.state import RunState
+from sink import Sink
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 STEP_ENDINGS = frozenset({"step_succeeded", "step_failed", "step_skipped", "step_cancelled"})
@@ -83,6 +86,18 @@ class EngineProbe:
                 select(runs.c.id, runs.c.status).where(runs.c.id.in_(run_ids))
             )
             return {row.id: row.status for row in rows}
+
+    async def overdue_events(self, due_by: datetime) -> int:
+        """Outbox events not delivered although due by ``due_by``. A relay that published an
+        event but failed to mark it leaves it to be claimed again once its claim expires."""
+        async with self.container.session_factory() as session, session.begin():
+            await self._system(session)
+            query = (
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at <= due_by)
+            )
+            return int((await session.execute(query)).scalar_one())
 
     async def overdue(self, now: datetime) -> list[Overdue]:
         """Leases that have expired and timers that have come due, as of ``now``."""
@@ -161,6 +176,102 @@ class EngineProbe:
         finally:
             connection.close()
         return True
+
+
+@dataclass
+class Planned:
+    """A run and what it must end with, computed by the test rather than read from the engine."""
+
+    workflow: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    effects: dict[str, dict[str, Any]]  # step key -> {"path", "body"} the sink must receive
+    run_id: str = ""
+
+    def keys(self) -> dict[str, dict[str, Any]]:
+        return {f"{self.run_id}/{step}": effect for step, effect in self.effects.items()}
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What the sink received for the planned runs' effects, against what it should have."""
+
+    expected: int
+    missing: list[str]
+    unexpected: list[str]
+    wrong: list[str]
+    duplicates: int  # deliveries beyond the first, over all keys
+    most: int  # deliveries of the most delivered key
+
+
+def check_effects(planned: list[Planned], sink: Sink) -> Effects:
+    expected = {key: effect for item in planned for key, effect in item.keys().items()}
+    applied = {key: sink.applied[key] for key in sink.keys_for(tuple(p.run_id for p in planned))}
+    return Effects(
+        expected=len(expected),
+        missing=sorted(set(expected) - set(applied)),
+        unexpected=sorted(set(applied) - set(expected)),
+        wrong=sorted(k for k in expected.keys() & applied.keys() if applied[k] != expected[k]),
+        duplicates=sum(sink.deliveries[key] - 1 for key in expected if key in applied),
+        most=max((sink.deliveries[key] for key in expected), default=0),
+    )
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What is wrong with the planned runs once finished, and how often their leases were lost."""
+
+    problems: list[str]
+    lease_expirations: int  # over all runs
+    most_losses: int  # of one step
+
+
+async def check_runs(probe: EngineProbe, planned: list[Planned], lease: timedelta) -> Outcomes:
+    """Each run succeeded with its planned outputs, and its history is sound (``check_history``,
+    ``early_expirations``)."""
+    problems: list[str] = []
+    lease_expirations = most_losses = 0
+    for item in planned:
+        state = await probe.run(item.run_id)
+        if state.status.value != "succeeded":
+            problems.append(f"{item.run_id} ({item.workflow}) {state.status.value}: {state.error}")
+        elif state.outputs != item.outputs:
+            problems.append(f"{item.run_id}: outputs {state.outputs} != {item.outputs}")
+        history = await probe.history(item.run_id)
+        problems += check_history(item.run_id, history)
+        problems += early_expirations(item.run_id, history, lease)
+        losses = Counter(h.step_key for h in history if h.type == "step_lease_expired")
+        lease_expirations += sum(losses.values())
+        most_losses = max([most_losses, *losses.values()])
+    return Outcomes(problems, lease_expirations, most_losses)
+
+
+@dataclass
+class Watch:
+    """What a test saw while the runs went: terminal statuses, and work overdue by more than
+    ``grace`` seconds once the workers were back (``overdue``'s ``workers_back``)."""
+
+    grace: float
+    first_terminal: dict[str, str] = field(default_factory=dict)
+    flips: list[str] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
+
+    def statuses(self, seen: dict[str, str]) -> None:
+        for run_id, status in seen.items():
+            first = self.first_terminal.get(run_id)
+            if first is None and status in TERMINAL:
+                self.first_terminal[run_id] = status
+            elif first is not None and status != first:
+                self.flips.append(f"{run_id}: {first} -> {status}")
+
+    def overdue(self, items: list[Overdue], now: datetime, workers_back: datetime) -> None:
+        for item in items:
+            allowed = max(item.due_at, workers_back) + seconds(self.grace)
+            if now > allowed:
+                late = (now - max(item.due_at, workers_back)).total_seconds()
+                self.stuck.append(
+                    f"{item.run_id}/{item.key} {item.status}, due {late:.1f}s ago at {now}"
+                )
 
 
 def check_history(run_id: str, history: list[HistoryRecord]) -> list[str]:
