@@ -11,6 +11,7 @@ import asyncio
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from flowwright.bootstrap import Container, build_container
 from flowwright.entrypoints.role_names import Role
 from flowwright.entrypoints.roles import serve
+from flowwright.kernel.waiting import first_of
 from flowwright.migrations import runner
 from flowwright.tenancy.application.first_run import ensure_first_run
 from flowwright.workflow.adapters.work_listener import PgWorkListener, asyncpg_dsn
@@ -140,3 +142,46 @@ async def test_the_listener_reconnects_and_wakes_the_worker_after_losing_its_con
         await admin.close()
         stop.set()
         await listening
+
+
+async def test_the_listener_outlives_connections_that_die_before_they_listen(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend terminated between the connect and the LISTEN fails the LISTEN with asyncpg's
+    InterfaceError (the connection is closed), which is neither an OSError nor a PostgresError."""
+    connect = asyncpg.connect
+    doomed = 2
+
+    async def connect_then_lose(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        nonlocal doomed
+        connection = await connect(*args, **kwargs)
+        if doomed > 0:
+            doomed -= 1
+            admin = await connect(asyncpg_dsn(postgres_url))
+            try:
+                await admin.execute("SELECT pg_terminate_backend($1)", connection.get_server_pid())
+            finally:
+                await admin.close()
+            while not connection.is_closed():  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+        return connection
+
+    monkeypatch.setattr(asyncpg, "connect", connect_then_lose)
+    listener = PgWorkListener(postgres_url, retry_seconds=0.05)
+    stop = asyncio.Event()
+    listening = asyncio.create_task(listener.listen(lambda: None, stop))
+    try:
+        async with asyncio.timeout(10):
+            await first_of(listener.listening, stop_on_failure(listening))
+        assert listener.listening.is_set(), listening
+        assert doomed == 0
+    finally:
+        stop.set()
+        await listening
+
+
+def stop_on_failure(task: asyncio.Task[None]) -> asyncio.Event:
+    """An event set when ``task`` ends, so that a test waiting for something else stops then."""
+    ended = asyncio.Event()
+    task.add_done_callback(lambda _: ended.set())
+    return ended

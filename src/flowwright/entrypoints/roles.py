@@ -20,6 +20,7 @@ import uvicorn
 from flowwright.bootstrap import Container
 from flowwright.entrypoints.api.app import create_app
 from flowwright.entrypoints.role_names import Role
+from flowwright.kernel.waiting import supervised
 
 log = structlog.get_logger(__name__)
 
@@ -27,9 +28,14 @@ log = structlog.get_logger(__name__)
 async def run_worker(container: Container, stop: asyncio.Event) -> None:
     log.info("worker started")
     worker = container.worker()
-    loops = [container.relay.run(stop), worker.run(stop)]
-    if container.work_listener is not None:
-        loops.append(container.work_listener.listen(container.run_engine.signals.work, stop))
+    loops = [
+        supervised("outbox relay", lambda: container.relay.run(stop), stop),
+        supervised("engine worker", lambda: worker.run(stop), stop),
+    ]
+    listener = container.work_listener
+    if listener is not None:
+        signals = container.run_engine.signals
+        loops.append(supervised("work listener", lambda: listener.listen(signals.work, stop), stop))
     await asyncio.gather(*loops)
 
 

@@ -2,6 +2,12 @@
 
 It also sweeps what is due: timers and approval timeouts, leases whose worker vanished, runs
 past their deadline, and runs queued behind their tenant's concurrency limit.
+
+The database may be unreachable for a moment (a connection terminated, a server restarting): a
+pass that fails is logged and the loop goes on after a growing pause, and an attempt's outcome
+is written again until it is recorded or the lease it was made under has run out. Each write is
+one transaction and carries the lease's fencing token, so writing again after a commit whose
+answer was lost is refused, never applied twice.
 """
 
 from __future__ import annotations
@@ -10,21 +16,25 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 
 import structlog
 
 from flowwright.kernel.clock import Clock
 from flowwright.kernel.errors import FlowwrightError
 from flowwright.kernel.ids import new_id
-from flowwright.kernel.waiting import first_of
+from flowwright.kernel.waiting import Backoff, first_of, pause
 from flowwright.workflow.application.engine import ChainOffer, Engine, HandedOn
 from flowwright.workflow.application.ports import RunQueue, StepCall, StepExecutor
 from flowwright.workflow.domain.runs.outcome import Failed, Outcome
 from flowwright.workflow.domain.runs.queue import Due, Lease
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 class Worker:
@@ -51,6 +61,7 @@ class Worker:
         # queue, where every tenant with ready work gets its fair share of the free slots.
         self.chain_limit = chain_limit
         self._stop: asyncio.Event | None = None
+        self.pass_backoff = Backoff(first=0.1, ceiling=5.0)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots held for steps that starts of this process may hand over
@@ -65,7 +76,6 @@ class Worker:
         try:
             while not stop.is_set():
                 signal.clear()
-                drained = True
                 try:
                     free = self._free()
                     leased = await self.lease_and_start()
@@ -77,7 +87,11 @@ class Worker:
                         await self.sweep()
                         next_sweep = loop.time() + self.sweep_interval
                 except Exception as exc:  # the database may be briefly unreachable
-                    log.warning("worker pass failed", error=repr(exc))
+                    delay = self.pass_backoff.failed()
+                    log.warning("worker pass failed", error=repr(exc), retry_in=round(delay, 3))
+                    await pause(stop, delay)
+                    continue
+                self.pass_backoff.succeeded()
                 if drained:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(first_of(stop, signal), self.poll_interval)
@@ -133,10 +147,35 @@ class Worker:
     async def execute(self, lease: Lease, prepared: StepCall | Failed | None = None) -> None:
         """Run a leased attempt, and the steps its completions lease on; ``prepared``: its call,
         when the transaction that leased it rendered it already."""
-        if prepared is None:
-            prepared = await self.engine.prepare(
-                lease.tenant_id, lease.run_id, lease.key, lease.attempt, lease.fencing
+        try:
+            await self._execute(lease, prepared)
+        except Exception as exc:
+            # Not recorded, even written again: the lease runs out and the step runs again.
+            log.warning(
+                "attempt abandoned; the step runs again once its lease expires",
+                step=lease.key,
+                run_id=lease.run_id,
+                fencing=lease.fencing,
+                error=repr(exc),
             )
+
+    async def _execute(self, lease: Lease, given: StepCall | Failed | None) -> None:
+        prepared = (
+            given
+            if given is not None
+            else await self._retried(
+                "prepare",
+                lease,
+                partial(
+                    self.engine.prepare,
+                    lease.tenant_id,
+                    lease.run_id,
+                    lease.key,
+                    lease.attempt,
+                    lease.fencing,
+                ),
+            )
+        )
         handed_on = 0
         while prepared is not None:
             outcome = (
@@ -144,13 +183,18 @@ class Worker:
             )
             if outcome is None:
                 return  # the lease was lost while running: another worker owns the step now
-            completion = await self.engine.complete(
-                lease.tenant_id,
-                lease.run_id,
-                lease.key,
-                lease.fencing,
-                outcome,
-                chain=self._offer() if handed_on < self.chain_limit else None,
+            completion = await self._retried(
+                "completion",
+                lease,
+                partial(
+                    self.engine.complete,
+                    lease.tenant_id,
+                    lease.run_id,
+                    lease.key,
+                    lease.fencing,
+                    outcome,
+                    chain=self._offer() if handed_on < self.chain_limit else None,
+                ),
             )
             if not completion.recorded:
                 log.warning(
@@ -166,6 +210,33 @@ class Worker:
             # back through the queue.
             lease, prepared = completion.next
             handed_on += 1
+
+    async def _retried(self, what: str, lease: Lease, call: Callable[[], Awaitable[T]]) -> T:
+        """``call`` (one transaction), tried again after a failure for as long as the lease would
+        last from now (one renewed just before is still held; after that, fencing decides)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.engine.settings.lease_ms / 1000
+        backoff = Backoff(first=0.05, ceiling=1.0)
+        while True:
+            try:
+                return await call()
+            except FlowwrightError as exc:
+                if not exc.retryable:
+                    raise
+                error: Exception = exc
+            except Exception as exc:  # the database may be briefly unreachable
+                error = exc
+            delay = backoff.failed()
+            if loop.time() + delay > deadline:
+                raise error
+            log.warning(
+                f"{what} failed; trying again",
+                step=lease.key,
+                run_id=lease.run_id,
+                error=repr(error),
+                retry_in=round(delay, 3),
+            )
+            await asyncio.sleep(delay)
 
     def _offer(self) -> ChainOffer | None:
         if self._stop is not None and self._stop.is_set():
