@@ -28,6 +28,11 @@ from testkit import TEST_JWT_SECRET
 T = TypeVar("T")
 
 READY_LINE = "engine worker started"
+UNHANDLED = (
+    "Task exception was never retrieved",
+    "Future exception was never retrieved",
+    "Exception in callback",
+)
 FORKSERVER = Path(__file__).with_name("forkserver.py")
 
 
@@ -213,6 +218,16 @@ class Workers:
                     if entry.get("level") in ("warning", "error", "critical"):
                         seen[str(entry.get("event"))] += 1
         return seen
+
+    def unhandled(self) -> list[str]:
+        """Errors nothing handled: asyncio's reports of exceptions that ended a task or a
+        callback unobserved, one line each (with the worker's number)."""
+        return [
+            f"worker {w.number}: {line}"
+            for w in self.started
+            for line in w.log_text().splitlines()
+            if line.startswith(UNHANDLED)
+        ]
 
     def logs(self) -> str:
         """Every worker's log, for failure messages."""
