@@ -19,7 +19,7 @@ from flowwright.agents.adapters.usage_repositories import budget_of, kept_result
 from flowwright.agents.application.ports import BudgetCharge, StoredResult
 from flowwright.agents.domain.budget import Budget
 from flowwright.agents.domain.usage import UsageRecord
-from flowwright.kernel.adapters.database import apply_scope, tenant_scope
+from flowwright.kernel.adapters.database import open_scoped, tenant_scope
 
 _ADD_RECORDS = insert(llm_usage)
 _same_month = llm_budgets.c.period == bindparam("month")
@@ -58,9 +58,13 @@ class SqlUsageLedger:
         charge: BudgetCharge | None = None,
     ) -> Budget | None:
         rows = [usage_row(record, tenant_id) for record in records]
-        async with self._engine.connect() as connection:
-            await apply_scope(connection, tenant_scope(tenant_id), self._app_role)
+        connection = await open_scoped(
+            self._engine.connect, tenant_scope(tenant_id), self._app_role
+        )
+        try:
             return await connection.run_sync(_write, tenant_id, rows, stored, charge)
+        finally:
+            await connection.close()
 
 
 def _write(

@@ -12,8 +12,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from flowwright.kernel.adapters.database import connection_lost
 from flowwright.kernel.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -142,6 +144,22 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return problem(
             exc.status_code, code, detail, request=request, headers=dict(exc.headers or {})
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not connection_lost(exc):
+            return await _unexpected(request, exc)
+        # Lost after the transaction's first statement (a lost first statement is done over on
+        # a new connection): unless in the commit itself, nothing of it was kept, so the request
+        # may be sent again (a start with its idempotency key).
+        log.warning("database connection lost mid-request", path=request.url.path)
+        return problem(
+            503,
+            "database_unavailable",
+            "the connection to the database was lost during the request; try again",
+            request=request,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(Exception)

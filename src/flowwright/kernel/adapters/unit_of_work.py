@@ -1,4 +1,10 @@
-"""The SQLAlchemy unit of work: one session, one transaction, outbox rows written on commit."""
+"""The SQLAlchemy unit of work: one session, one transaction, outbox rows written on commit.
+
+Opening it declares the transaction's scope, its first statement; a pooled connection found lost
+there is replaced and the statement done over (``open_scoped``), so a use case never starts on a
+dead connection. A connection lost later fails the use case, whose transaction is then lost
+with it (unless the connection went during the commit itself, when it may have committed).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Self
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from flowwright.kernel.adapters.database import Scope, apply_scope
+from flowwright.kernel.adapters.database import Scope, open_scoped
 from flowwright.kernel.adapters.outbox_table import outbox
 from flowwright.kernel.clock import Clock
 from flowwright.kernel.events import DomainEvent
@@ -36,12 +42,14 @@ class SqlUnitOfWork:
         self._committed = False
 
     async def __aenter__(self) -> Self:
-        self.session = self._session_factory()
         self._events = []
         self._committed = False
-        await apply_scope(self.session, self.scope, self._app_role)
+        self.session = await open_scoped(self._new_session, self.scope, self._app_role)
         self._open()
         return self
+
+    async def _new_session(self) -> AsyncSession:
+        return self._session_factory()
 
     def _open(self) -> None:
         """Attach repositories to ``self.session`` (overridden per context)."""
