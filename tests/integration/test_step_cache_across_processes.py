@@ -36,6 +36,16 @@ outputs:
   notes: ["${{ steps.note.output }}", "${{ steps.second.output.comment }}"]
 """
 
+BIG_NOTE = """
+apiVersion: flowwright/v1
+kind: Workflow
+metadata: {name: big-note}
+inputs: {text: {type: string, required: true}}
+steps:
+  - {id: note, type: transform, output: "${{ inputs.text }}"}
+  - {id: look, type: approval, needs: [note], message: Fine?}
+"""
+
 TWO_CALLS = """
 apiVersion: flowwright/v1
 kind: Workflow
@@ -72,7 +82,7 @@ async def two_processes(
 ) -> AsyncIterator[tuple[Container, Container, Caller]]:
     one = build_container(settings_for(database_url, tmp_path / "one"))
     two = build_container(settings_for(database_url, tmp_path / "two"))
-    caller = await first_tenant(one, TWO_REVIEWS, TWO_CALLS)
+    caller = await first_tenant(one, TWO_REVIEWS, TWO_CALLS, BIG_NOTE)
     try:
         yield one, two, caller
     finally:
@@ -143,3 +153,19 @@ async def test_a_lease_pass_of_the_process_keeps_its_cached_steps_current(
     assert [entry.seq for entry in history] == list(range(1, len(history) + 1))
     started = [entry.step_key for entry in history if entry.type == "step_started"]
     assert sorted(started) == ["left", "right"]
+
+
+async def test_a_run_with_an_output_stored_out_of_line_is_not_kept(
+    two_processes: tuple[Container, Container, Caller],
+) -> None:
+    one, _, caller = two_processes
+    inputs = {"text": "x" * 70_000}
+    run_id = (await one.run_engine.start_run(caller, "big-note", inputs=inputs)).state.run_id
+    reads = StepReads(one)
+
+    await one.run_engine.decide(caller, run_id, "look", approved=True, comment=None)
+
+    assert reads.count == 1  # read again: its 70 kB output was not kept in memory
+    run = await one.run_engine.get(caller, run_id)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.instances["note"].output == inputs["text"]

@@ -38,29 +38,43 @@ class CachedSteps:
 
 
 class RunCache:
-    def __init__(self, size: int = 2048) -> None:
+    """At most ``size`` runs and ``max_steps`` steps in all, least recently kept first out. Runs
+    with an output stored out of line (over 64 KiB) are not kept at all, so the memory it holds
+    stays bounded by about ``max_steps`` times that size."""
+
+    def __init__(self, size: int = 512, max_steps: int = 20_000) -> None:
         self._entries: OrderedDict[str, CachedSteps] = OrderedDict()
         self._size = size
+        self._max_steps = max_steps
+        self._steps = 0
 
     def take(self, run_id: str) -> CachedSteps | None:
-        return self._entries.pop(run_id, None)
+        entry = self._entries.pop(run_id, None)
+        if entry is not None:
+            self._steps -= len(entry.instances)
+        return entry
 
     def keep(self, state: RunState, updated_at: datetime) -> None:
         """Keep the steps of ``state`` as just committed, stamped with the run row's values."""
-        if state.status.is_terminal:
-            self._entries.pop(state.run_id, None)  # ended: its steps are rarely needed again
-            return
-        self._entries[state.run_id] = CachedSteps(
-            state.tenant_id, state.history_seq, updated_at, _detached(state.instances)
+        self.take(state.run_id)
+        if state.status.is_terminal or len(state.instances) > self._max_steps:
+            return  # ended: its steps are rarely needed again
+        self._put(
+            CachedSteps(state.tenant_id, state.history_seq, updated_at, _detached(state.instances)),
+            state.run_id,
         )
-        self._entries.move_to_end(state.run_id)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+
+    def _put(self, entry: CachedSteps, run_id: str) -> None:
+        self._entries[run_id] = entry
+        self._steps += len(entry.instances)
+        while len(self._entries) > self._size or self._steps > self._max_steps:
+            _, oldest = self._entries.popitem(last=False)
+            self._steps -= len(oldest.instances)
 
     def started(self, leases: Sequence[Lease], last_seq: int, at: datetime) -> None:
         """A lease pass of this process committed ``leases`` of one run, whose history now ends
         at ``last_seq``: bring its entry up to date if nothing else changed the run meanwhile."""
-        entry = self._entries.pop(leases[0].run_id, None)
+        entry = self.take(leases[0].run_id)
         if entry is None or entry.history_seq != last_seq - len(leases):
             return
         for lease in leases:
@@ -71,7 +85,7 @@ class RunCache:
             instance.attempt = lease.attempt
             instance.fencing = lease.fencing
             instance.started_at = at
-        self._entries[lease.run_id] = replace(entry, history_seq=last_seq)
+        self._put(replace(entry, history_seq=last_seq), lease.run_id)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -80,6 +80,8 @@ class SqlRunRepository:
         self._cache = cache
         # Runs saved in this unit of work, with the update time written to their row.
         self._saved: dict[str, tuple[RunState, datetime]] = {}
+        # Runs holding an output stored out of line: too large to keep in memory.
+        self._large: set[str] = set()
 
     @property
     def made_ready(self) -> bool:
@@ -157,6 +159,8 @@ class SqlRunRepository:
             .all()
         )
         payloads = await self._payloads([s["output_ref"] for s in steps if s["output_ref"]])
+        if payloads:
+            self._large.add(run_id)
         instances = {s["key"]: _instance(s, payloads) for s in steps}
         return _state(row, instances)
 
@@ -253,8 +257,9 @@ class SqlRunRepository:
     def committed(self) -> None:
         """The unit of work committed: keep the runs it saved for their next transition."""
         if self._cache is not None:
-            for state, updated_at in self._saved.values():
-                self._cache.keep(state, updated_at)
+            for run_id, (state, updated_at) in self._saved.items():
+                if run_id not in self._large:
+                    self._cache.keep(state, updated_at)
         self._saved.clear()
 
     def _history_records(self, state: RunState) -> builtins.list[HistoryRecord]:
@@ -280,6 +285,7 @@ class SqlRunRepository:
             encoded = json.dumps(output, separators=(",", ":"))
             if len(encoded) > INLINE_OUTPUT_BYTES:
                 output_ref = new_id()
+                self._large.add(state.run_id)
                 await self._session.execute(
                     insert(run_payloads).values(
                         id=output_ref,

@@ -58,3 +58,17 @@ def test_ended_runs_are_dropped_and_the_oldest_entries_give_way() -> None:
     assert len(cache) == 2
     assert cache.take("r2") is None
     assert cache.take("r4") is not None
+
+
+def test_the_steps_kept_in_all_stay_within_the_budget() -> None:
+    cache = RunCache(size=10, max_steps=2)
+    cache.keep(run("r1"), T0)
+    cache.keep(run("r2"), T0)
+    cache.keep(run("r3"), T0)  # one step each: r1 gives way
+
+    assert [cache.take(r) is not None for r in ("r1", "r2", "r3")] == [False, True, True]
+    big = run("r4")
+    for key in ("b", "c"):
+        big.add(Instance(key, key, "", StepStatus.WAITING))
+    cache.keep(big, T0)  # three steps: more than the whole budget
+    assert cache.take("r4") is None
