@@ -144,6 +144,7 @@ class Engine:
         taker = self.taker
         chain = taker.reserve() if taker is not None else None
         handed: HandedOn | None = None
+        committed = False
         try:
             async with self.uow_factory(caller.tenant_id) as uow:
                 state, handed = await self._new_run(
@@ -157,6 +158,7 @@ class Engine:
                     chain=chain,
                 )
                 await uow.commit()
+                committed = True
             made_ready = uow.runs.made_ready
         except AlreadyExists:
             # A concurrent start with the same key won the race: answer with its run.
@@ -167,7 +169,9 @@ class Engine:
                 raise
             return StartedRun(existing, created=False)
         finally:
-            if taker is not None and chain is not None and handed is None:
+            # The slot is given back unless a committed lease now holds it (a lease whose commit
+            # failed was rolled back; one whose commit's answer was lost expires and is recovered).
+            if taker is not None and chain is not None and not (committed and handed is not None):
                 taker.release(chain)
         if taker is not None and handed is not None:
             taker.adopt(handed)

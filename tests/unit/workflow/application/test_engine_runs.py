@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from engine_kit import lease_all, lease_one, publish
@@ -591,6 +592,32 @@ async def test_a_start_that_finds_its_idempotency_key_taken_gives_the_slot_back(
     again = await engine.start_run(owner, "chain", inputs={}, idempotency_key="k")
 
     assert (again.created, again.state.run_id) == (False, first.state.run_id)
+    assert (slots.adopted, slots.free) == ([], 1)
+
+
+async def test_a_start_whose_commit_fails_gives_the_slot_back(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    clock: FixedClock,
+    owner: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await publish(uow_factory, clock, owner, "chain", CHAIN)
+    engine.taker = slots = Slots(free=1)
+
+    def failing_commit(uow_of: Any) -> Any:
+        uow = uow_factory(uow_of)
+
+        async def commit() -> None:
+            raise ConnectionError("the database went away at commit")
+
+        monkeypatch.setattr(uow, "commit", commit)
+        return uow
+
+    monkeypatch.setattr(engine, "uow_factory", failing_commit)
+    with pytest.raises(ConnectionError):
+        await engine.start_run(owner, "chain", inputs={})
+
     assert (slots.adopted, slots.free) == ([], 1)
 
 
