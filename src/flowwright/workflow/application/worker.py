@@ -65,6 +65,7 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots held for steps that starts of this process may hand over
+        self._queue_drained = False  # the last lease pass left no ready step behind
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("engine worker started", owner=self.owner)
@@ -83,6 +84,7 @@ class Worker:
                     # once would only cost a transaction. Wait for a wake-up (this process's
                     # completions and starts signal) or the poll interval (other processes').
                     drained = leased == 0 or leased < free
+                    self._queue_drained = drained
                     if loop.time() >= next_sweep:
                         await self.sweep()
                         next_sweep = loop.time() + self.sweep_interval
@@ -108,7 +110,12 @@ class Worker:
     # --- steps handed over by starts of this process (``SlotTaker``) --------------------------
 
     def reserve(self) -> ChainOffer | None:
-        if self._free() <= 0:
+        # Only while the queue holds nothing for this worker: a free slot then goes to the fair
+        # lease pass first, so one tenant's stream of starts cannot take every slot that frees
+        # up while another tenant's ready steps wait in the queue.
+        if self._free() <= 0 or not self._queue_drained:
+            return None
+        if self.engine.signals.work_available.is_set():
             return None
         offer = self._offer()
         if offer is not None:

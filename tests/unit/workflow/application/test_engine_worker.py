@@ -347,10 +347,7 @@ async def test_a_start_hands_its_first_step_to_a_running_worker_without_a_lease_
     loop = asyncio.create_task(worker.run(stop))
     try:
         async with asyncio.timeout(5):
-            for _ in range(100):  # until the worker has registered as the taker of starts
-                if engine.taker is worker:
-                    break
-                await asyncio.sleep(0)
+            await until_taking_starts(engine, worker)
             run_id = await start(engine, uow_factory, clock, owner)
             assert worker.reserve() is None  # its one slot runs the handed step
             changed = engine.signals.watch(run_id)
@@ -366,3 +363,34 @@ async def test_a_start_hands_its_first_step_to_a_running_worker_without_a_lease_
     assert queue.handed_out == []  # the start leased it; the worker's passes found nothing
     assert engine.taker is None  # a stopped worker takes nothing more
     assert worker.reserve() is None  # and offers no slot
+
+
+async def until_taking_starts(engine: Engine, worker: Worker) -> None:
+    """Wait until the running worker has registered and found its queue empty."""
+    for _ in range(1000):
+        offer = worker.reserve() if engine.taker is worker else None
+        if offer is not None:
+            worker.release(offer)
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the worker never offered a slot to starts")
+
+
+async def test_no_slot_goes_to_a_start_while_the_queue_may_hold_ready_steps(
+    engine: Engine,
+    uow_factory: InMemoryEngineUnitOfWorkFactory,
+    queue: InMemoryRunQueue,
+    clock: FixedClock,
+) -> None:
+    worker = Worker(engine, queue, {"http": ScriptedExecutor()}, clock, poll_interval=60)
+    assert worker.reserve() is None  # no lease pass yet: the queue may hold anything
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(5):
+            await until_taking_starts(engine, worker)
+            engine.signals.work()  # a step became ready; the next lease pass has not run
+            assert worker.reserve() is None
+    finally:
+        stop.set()
+        await loop
