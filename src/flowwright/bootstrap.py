@@ -42,6 +42,7 @@ from flowwright.wiring.designer import (
 from flowwright.wiring.language_model import GatewayLanguageModel
 from flowwright.workflow.adapters.run_cache import RunCache
 from flowwright.workflow.adapters.run_queue import SqlRunQueue
+from flowwright.workflow.adapters.sqlite_listener import SqliteWorkListener
 from flowwright.workflow.adapters.unit_of_work import SqlWorkflowUnitOfWorkFactory
 from flowwright.workflow.adapters.work_listener import PgWorkListener
 from flowwright.workflow.application.engine import Engine, EngineSettings
@@ -101,7 +102,7 @@ class Container:
     llm: LLMServices
     metrics: CollectorRegistry
     designer: DesignerServices
-    work_listener: WorkListener | None = None  # other processes' new work (PostgreSQL)
+    work_listener: WorkListener | None = None  # other processes' new work
     extras: dict[str, object] = field(default_factory=dict)
 
     def worker(self) -> Worker:
@@ -201,7 +202,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         run_engine=run_engine,
         run_queue=SqlRunQueue(session_factory, role, run_cache),
         work_listener=(
-            None
+            SqliteWorkListener(settings.resolved_database_url, clock)
             if is_sqlite(settings.resolved_database_url)
             else PgWorkListener(settings.resolved_database_url)
         ),

@@ -8,27 +8,22 @@ own engine, connections and in-process signals; NOTIFY reaches the worker throug
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from worker_elsewhere import api_and_worker, run_started_elsewhere
 
-from flowwright.bootstrap import Container, build_container
-from flowwright.entrypoints.role_names import Role
-from flowwright.entrypoints.roles import serve
+from flowwright.bootstrap import Container
 from flowwright.kernel.waiting import first_of
 from flowwright.migrations import runner
-from flowwright.tenancy.application.first_run import ensure_first_run
 from flowwright.workflow.adapters.work_listener import PgWorkListener, asyncpg_dsn
-from flowwright.workflow.application import versions
 from flowwright.workflow.domain.caller import Caller
-from flowwright.workflow.domain.runs.status import RunStatus
 from sink import Sink
 from testkit import EmptyDatabase
-from testkit import test_settings as settings_for
+from workflow_helpers import first_tenant
 
 CALL = """
 apiVersion: flowwright/v1
@@ -43,34 +38,19 @@ steps:
 @pytest.fixture
 def postgres_url(empty_database: EmptyDatabase) -> str:
     if empty_database.backend != "postgres":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite, workers of other processes poll")
+        pytest.skip(
+            "LISTEN/NOTIFY is PostgreSQL's; SQLite's wake-ups are in test_sqlite_work_wakeups.py"
+        )
     runner.upgrade(empty_database.url)
     return empty_database.url
 
 
 @pytest.fixture
-async def api_and_worker(
+async def two_processes(
     postgres_url: str, tmp_path: Path, sink: Sink
 ) -> AsyncIterator[tuple[Container, Container, Caller]]:
-    allowed = [f"127.0.0.1:{sink.port}"]
-    api = build_container(settings_for(postgres_url, tmp_path / "api", http_allowed_hosts=allowed))
-    worker = build_container(
-        settings_for(
-            postgres_url, tmp_path / "worker", http_allowed_hosts=allowed, worker_poll_seconds=60
-        )
-    )
-    credentials = await ensure_first_run(
-        uow_factory=api.tenancy, hasher=api.hasher, clock=api.clock
-    )
-    assert credentials is not None
-    caller = Caller(credentials.tenant_id, None, "owner")
-    await versions.push(
-        textwrap.dedent(CALL % (f"{sink.url}/ok/notify-1", f"{sink.url}/ok/notify-2")),
-        caller=caller,
-        uow_factory=api.workflows,
-        installation=api.installation,
-        clock=api.clock,
-    )
+    api, worker = api_and_worker(postgres_url, tmp_path, sink)
+    caller = await first_tenant(api, CALL % (f"{sink.url}/ok/notify-1", f"{sink.url}/ok/notify-2"))
     try:
         yield api, worker, caller
     finally:
@@ -78,26 +58,12 @@ async def api_and_worker(
 
 
 async def test_a_run_started_elsewhere_runs_at_the_commit_not_at_the_next_poll(
-    api_and_worker: tuple[Container, Container, Caller],
+    two_processes: tuple[Container, Container, Caller],
 ) -> None:
-    api, worker, caller = api_and_worker
+    api, worker, caller = two_processes
     listener = worker.work_listener
     assert isinstance(listener, PgWorkListener)
-    stop = asyncio.Event()
-    serving = asyncio.create_task(serve(worker, Role.WORKER, stop=stop))
-    try:
-        async with asyncio.timeout(10):
-            await listener.listening.wait()
-        await asyncio.sleep(0.5)  # the worker's first passes are over; it now sleeps for 60 s
-        started = await api.run_engine.start_run(caller, "ping", inputs={})
-        run_id = started.state.run_id
-        async with asyncio.timeout(20):  # far below the worker's poll of 60 s
-            # The API's process has no signal from the worker's: it reads, as a client would.
-            while (await api.run_engine.get(caller, run_id)).status is not RunStatus.SUCCEEDED:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-    finally:
-        stop.set()
-        await serving
+    await run_started_elsewhere(api, worker, caller, "ping", listener.listening)
 
 
 async def test_the_listener_reconnects_and_wakes_the_worker_after_losing_its_connection(

@@ -12,6 +12,7 @@ import contextlib
 import signal
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -20,12 +21,17 @@ import uvicorn
 from flowwright.bootstrap import Container
 from flowwright.entrypoints.api.app import create_app
 from flowwright.entrypoints.role_names import Role
+from flowwright.kernel.adapters.database import is_sqlite
 from flowwright.kernel.waiting import supervised
 
 log = structlog.get_logger(__name__)
 
 
-async def run_worker(container: Container, stop: asyncio.Event) -> None:
+async def run_worker(
+    container: Container, stop: asyncio.Event, *, other_processes: bool = True
+) -> None:
+    """``other_processes``: whether other processes may make work for this one (then it listens
+    for their commits, if its database offers a way)."""
     log.info("worker started")
     worker = container.worker()
     loops = [
@@ -33,7 +39,7 @@ async def run_worker(container: Container, stop: asyncio.Event) -> None:
         supervised("engine worker", lambda: worker.run(stop), stop),
     ]
     listener = container.work_listener
-    if listener is not None:
+    if listener is not None and other_processes:
         signals = container.run_engine.signals
         loops.append(supervised("work listener", lambda: listener.listen(signals.work, stop), stop))
     await asyncio.gather(*loops)
@@ -88,8 +94,13 @@ async def serve(container: Container, role: Role, *, stop: asyncio.Event | None 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not in the main thread
             loop.add_signal_handler(sig, stop.set)
-    roles = list(_RUNNERS) if role is Role.ALL else [role]
-    tasks = [asyncio.create_task(_RUNNERS[r](container, stop), name=r.value) for r in roles]
+    runners = dict(_RUNNERS)
+    if role is Role.ALL and is_sqlite(container.settings.resolved_database_url):
+        # The installation's one process on SQLite: its own commits wake its worker already,
+        # and watching the file for others' would cost every commit a second look.
+        runners[Role.WORKER] = partial(run_worker, other_processes=False)
+    roles = list(runners) if role is Role.ALL else [role]
+    tasks = [asyncio.create_task(runners[r](container, stop), name=r.value) for r in roles]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
