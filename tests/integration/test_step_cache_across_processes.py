@@ -6,22 +6,17 @@ Two containers on one database stand for two processes: each has its own engine 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from flowwright.bootstrap import Container, build_container
-from flowwright.migrations import runner
+from flowwright.bootstrap import Container
 from flowwright.workflow.application import run_queries
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.outcome import Succeeded
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
-from testkit import EmptyDatabase
-from testkit import test_settings as settings_for
 from workflow_helpers import first_tenant
 
 TWO_REVIEWS = """
@@ -71,23 +66,11 @@ class StepReads:
 
 
 @pytest.fixture
-def database_url(empty_database: EmptyDatabase) -> str:
-    runner.upgrade(empty_database.url)
-    return empty_database.url
-
-
-@pytest.fixture
 async def two_processes(
-    database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[Container, Container, Caller]]:
-    one = build_container(settings_for(database_url, tmp_path / "one"))
-    two = build_container(settings_for(database_url, tmp_path / "two"))
-    caller = await first_tenant(one, TWO_REVIEWS, TWO_CALLS, BIG_NOTE)
-    try:
-        yield one, two, caller
-    finally:
-        await one.aclose()
-        await two.aclose()
+    two_containers: tuple[Container, Container],
+) -> tuple[Container, Container, Caller]:
+    one, two = two_containers
+    return one, two, await first_tenant(one, TWO_REVIEWS, TWO_CALLS, BIG_NOTE)
 
 
 async def test_a_transition_reuses_the_steps_its_process_committed(

@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from flowwright.bootstrap import Container, build_container
-from flowwright.migrations import runner
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.status import RunStatus
-from testkit import EmptyDatabase
 from testkit import test_settings as settings_for
 from workflow_helpers import first_tenant
 
@@ -26,14 +24,8 @@ steps:
 
 
 @pytest.fixture
-def database_url(empty_database: EmptyDatabase) -> str:
-    runner.upgrade(empty_database.url)
-    return empty_database.url
-
-
-@pytest.fixture
-async def limited(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, Caller]]:
-    container = build_container(settings_for(database_url, tmp_path, tenant_max_active_runs=2))
+async def limited(migrated_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, Caller]]:
+    container = build_container(settings_for(migrated_url, tmp_path, tenant_max_active_runs=2))
     caller = await first_tenant(container, REVIEW)
     try:
         yield container, caller

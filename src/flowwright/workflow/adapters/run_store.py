@@ -27,6 +27,9 @@ from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunSta
 from flowwright.workflow.domain.runs.status import ACTIVE_RUN_STATUSES, RunStatus, StepStatus
 
 INLINE_OUTPUT_BYTES = 64 * 1024
+# A foreach's items above this size are written once to ``run_payloads``, not into its state,
+# which is written again each time one of its iterations starts or ends.
+INLINE_ITEMS_BYTES = 16 * 1024
 WORK_CHANNEL = "flowwright_work"  # PostgreSQL NOTIFY channel: steps became ready
 
 _STEP_COLUMNS = (
@@ -158,7 +161,9 @@ class SqlRunRepository:
             .mappings()
             .all()
         )
-        payloads = await self._payloads([s["output_ref"] for s in steps if s["output_ref"]])
+        refs = [s["output_ref"] for s in steps if s["output_ref"]]
+        refs += [s["state"]["items_ref"] for s in steps if s["state"] and "items_ref" in s["state"]]
+        payloads = await self._payloads(refs)
         if payloads:
             self._large.add(run_id)
         instances = {s["key"]: _instance(s, payloads) for s in steps}
@@ -316,13 +321,38 @@ class SqlRunRepository:
             "output": output,
             "output_ref": output_ref,
             "error": instance.error,
-            "state": instance.state,
+            "state": await self._stored_state(state, instance),
             "reason": instance.reason,
             "handled": instance.handled,
             "finished_order": instance.finished_order,
             "started_at": instance.started_at,
             "finished_at": instance.finished_at,
         }
+
+    async def _stored_state(self, state: RunState, instance: Instance) -> dict[str, Any]:
+        """The step's state as written to its row: a foreach's large items list stays in
+        ``run_payloads``, written once, and only its reference is in the row."""
+        current = instance.state
+        items = current.get("items")
+        if not isinstance(items, list):
+            return current
+        if "items_ref" not in current:
+            encoded = json.dumps(items, separators=(",", ":"))
+            if len(encoded) <= INLINE_ITEMS_BYTES:
+                return current
+            current["items_ref"] = new_id()
+            await self._session.execute(
+                insert(run_payloads).values(
+                    id=current["items_ref"],
+                    tenant_id=self._tenant_id,
+                    run_id=state.run_id,
+                    data=encoded,
+                    size=len(encoded),
+                    created_at=instance.started_at or state.started_at,
+                )
+            )
+        self._large.add(state.run_id)
+        return {name: value for name, value in current.items() if name != "items"}
 
     async def hold_lease(self, step_row_id: str, fencing: int, owner: str, until: datetime) -> None:
         await self._session.execute(
@@ -407,6 +437,9 @@ def _jsonable(value: Any) -> Any:
 
 def _instance(row: RowMapping, payloads: dict[str, Any]) -> Instance:
     output = payloads.get(row["output_ref"]) if row["output_ref"] else row["output"]
+    state = dict(row["state"] or {})
+    if "items_ref" in state:
+        state["items"] = payloads.get(state["items_ref"], [])
     return Instance(
         key=row["key"],
         step_id=row["step_id"],
@@ -416,7 +449,7 @@ def _instance(row: RowMapping, payloads: dict[str, Any]) -> Instance:
         attempt=row["attempt"],
         output=output,
         error=row["error"],
-        state=dict(row["state"] or {}),
+        state=state,
         reason=row["reason"],
         ready_at=row["ready_at"],
         wake_at=row["wake_at"],

@@ -402,13 +402,9 @@ class RunProgress:
         instance = self.state.instances[key]
         spec = self.plan.steps[instance.step_id]
         instance.status = StepStatus.WAITING
-        instance.state = {
-            "items": items,
-            "next": 0,
-            "done": 0,
-            "results": [None] * len(items),
-            "errors": {},
-        }
+        # The results are not kept here but read from the iterations when the last one ends:
+        # this state is written again each time an iteration starts or ends.
+        instance.state = {"items": items, "next": 0, "done": 0, "errors": {}}
         instance.touch()
         self.record("step_started", instance, items=len(items))
         if not items:
@@ -443,12 +439,25 @@ class RunProgress:
                 )
                 return
             state["errors"][str(index)] = failure.error
-        else:
+        elif "results" in state:  # a foreach started before results were read at its end
             state["results"][index] = result
         if int(state["next"]) < len(state["items"]):
             self._start_iteration(container)
         elif int(state["done"]) == len(state["items"]):
-            self.succeed(container.key, list(state["results"]))
+            self.succeed(container.key, self._foreach_results(container))
+
+    def _foreach_results(self, container: Instance) -> list[Any]:
+        """Each item's result in item order; None for an item that failed."""
+        state = container.state
+        if "results" in state:
+            return list(state["results"])
+        failed = state["errors"]
+        return [
+            None
+            if str(index) in failed
+            else self._scope_result(iteration_scope(container.key, index))
+            for index in range(len(state["items"]))
+        ]
 
     # --- run end ---------------------------------------------------------------------------
 
