@@ -145,6 +145,26 @@ def test_foreach_results_are_in_item_order_whatever_the_finishing_order() -> Non
     assert run.run_status() is RunStatus.SUCCEEDED
 
 
+def test_foreach_results_are_read_at_its_end_and_not_kept_in_its_state() -> None:
+    run = loop(["ann", "bob"], window=1)
+    run.succeed("each[0]/greet", "hi")
+
+    assert "results" not in run.state.instances["each"].state  # written on every iteration
+    run.succeed("each[1]/greet", "yo")
+    assert run.output("each") == ["0:ann:hi", "1:bob:yo"]
+
+
+def test_a_foreach_that_kept_its_results_in_its_state_goes_on_doing_so() -> None:
+    run = loop(["ann", "bob"], window=1)
+    run.state.instances["each"].state["results"] = [None, None]  # as stored by earlier versions
+    run.succeed("each[0]/greet", "hi")
+    run.state.instances["each"].state["results"][0] = "kept"  # what the state says wins
+
+    run.succeed("each[1]/greet", "yo")
+
+    assert run.output("each") == ["kept", "1:bob:yo"]
+
+
 def test_foreach_over_an_empty_list_succeeds_at_once_with_an_empty_list() -> None:
     run = loop([])
 
