@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flowwright.workflow.domain.expressions import ExpressionError, render_value
+from flowwright.workflow.domain.expressions import ExpressionError
 from flowwright.workflow.domain.runs.context import context_for
 from flowwright.workflow.domain.runs.keys import (
     COMPENSATION_SCOPE,
@@ -31,6 +31,7 @@ from flowwright.workflow.domain.runs.outcome import Failed
 from flowwright.workflow.domain.runs.plan import RunPlan, StepSpec
 from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunState
 from flowwright.workflow.domain.runs.status import TERMINAL_STEP, RunStatus, StepStatus
+from flowwright.workflow.domain.runs.templates import render
 
 ACTIVE = frozenset({StepStatus.READY, StepStatus.RUNNING, StepStatus.WAITING})
 
@@ -65,7 +66,7 @@ class RunProgress:
         context = context_for(self.state, ROOT)
         for name, value in self.plan.execution.vars.items():
             try:
-                self.state.vars[name] = render_value(value, context)
+                self.state.vars[name] = render(value, context)
             except ExpressionError as exc:
                 self._end_run(
                     RunStatus.FAILED,
@@ -466,7 +467,7 @@ class RunProgress:
         context = context_for(self.state, ROOT)
         for name, value in self.plan.execution.outputs.items():
             try:
-                outputs[name] = render_value(value, context)
+                outputs[name] = render(value, context)
             except ExpressionError as exc:
                 self._end_run(
                     RunStatus.FAILED,
