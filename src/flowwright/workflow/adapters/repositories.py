@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, delete, func, insert, literal, select, update
+from sqlalchemy import RowMapping, Select, and_, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowwright.kernel.ids import new_id
-from flowwright.workflow.adapters.run_tables import runs
+from flowwright.workflow.adapters.run_store import active_runs
 from flowwright.workflow.adapters.tables import webhook_routes, workflow_versions, workflows
-from flowwright.workflow.domain.runs.status import ACTIVE_RUN_STATUSES
 from flowwright.workflow.domain.versions import VersionRef, Workflow, WorkflowVersion
 
 
@@ -96,11 +95,7 @@ class SqlWorkflowRepository:
     ) -> VersionRef | None:
         wanted = number or workflows.c.latest_version
         active = (
-            select(func.count())
-            .where(runs.c.tenant_id == self._tenant_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
-            .scalar_subquery()
-            if count_active_runs
-            else literal(None)
+            active_runs(self._tenant_id).scalar_subquery() if count_active_runs else literal(None)
         )
         query = (
             select(

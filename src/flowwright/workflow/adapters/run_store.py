@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import RowMapping, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -235,7 +235,8 @@ class SqlRunRepository:
             )
         if new_rows or changed_rows:
             state.changed = True
-        if not inserted and (state.changed or records):
+        wrote_run = inserted or state.changed or bool(records)
+        if not inserted and wrote_run:
             await self._session.execute(
                 update(runs)
                 .where(runs.c.id == state.run_id)
@@ -254,8 +255,7 @@ class SqlRunRepository:
                 )
             )
             state.changed = False
-            self._saved[state.run_id] = (state, now)
-        elif inserted:
+        if wrote_run:  # the row now carries ``now``: the stamp the step cache compares
             self._saved[state.run_id] = (state, now)
         return records
 
@@ -289,18 +289,8 @@ class SqlRunRepository:
         if output is not None:
             encoded = json.dumps(output, separators=(",", ":"))
             if len(encoded) > INLINE_OUTPUT_BYTES:
-                output_ref = new_id()
-                self._large.add(state.run_id)
-                await self._session.execute(
-                    insert(run_payloads).values(
-                        id=output_ref,
-                        tenant_id=self._tenant_id,
-                        run_id=state.run_id,
-                        data=encoded,
-                        size=len(encoded),
-                        created_at=instance.finished_at or state.started_at,
-                    )
-                )
+                at = instance.finished_at or state.started_at
+                output_ref = await self._store_payload(state.run_id, encoded, at)
                 output = None
         return {
             "id": instance.id,
@@ -340,19 +330,26 @@ class SqlRunRepository:
             encoded = json.dumps(items, separators=(",", ":"))
             if len(encoded) <= INLINE_ITEMS_BYTES:
                 return current
-            current["items_ref"] = new_id()
-            await self._session.execute(
-                insert(run_payloads).values(
-                    id=current["items_ref"],
-                    tenant_id=self._tenant_id,
-                    run_id=state.run_id,
-                    data=encoded,
-                    size=len(encoded),
-                    created_at=instance.started_at or state.started_at,
-                )
-            )
+            at = instance.started_at or state.started_at
+            current["items_ref"] = await self._store_payload(state.run_id, encoded, at)
         self._large.add(state.run_id)
         return {name: value for name, value in current.items() if name != "items"}
+
+    async def _store_payload(self, run_id: str, encoded: str, at: datetime) -> str:
+        """Write a value too large for its row to ``run_payloads``; its id goes in the row."""
+        payload_id = new_id()
+        self._large.add(run_id)  # too large to keep in this process's step cache
+        await self._session.execute(
+            insert(run_payloads).values(
+                id=payload_id,
+                tenant_id=self._tenant_id,
+                run_id=run_id,
+                data=encoded,
+                size=len(encoded),
+                created_at=at,
+            )
+        )
+        return payload_id
 
     async def hold_lease(self, step_row_id: str, fencing: int, owner: str, until: datetime) -> None:
         await self._session.execute(
@@ -417,11 +414,7 @@ class SqlRunRepository:
         ]
 
     async def count_active(self) -> int:
-        query = select(func.count()).where(
-            runs.c.tenant_id == self._tenant_id,
-            runs.c.status.in_(ACTIVE_RUN_STATUSES),
-        )
-        return int((await self._session.execute(query)).scalar_one())
+        return int((await self._session.execute(active_runs(self._tenant_id))).scalar_one())
 
     async def count_running_steps(self) -> int:
         query = select(func.count()).where(
@@ -429,6 +422,13 @@ class SqlRunRepository:
             run_steps.c.status == StepStatus.RUNNING.value,
         )
         return int((await self._session.execute(query)).scalar_one())
+
+
+def active_runs(tenant_id: str) -> Select[Any]:
+    """How many of the tenant's runs count against its limit on concurrent runs."""
+    return select(func.count()).where(
+        runs.c.tenant_id == tenant_id, runs.c.status.in_(ACTIVE_RUN_STATUSES)
+    )
 
 
 def _jsonable(value: Any) -> Any:
