@@ -74,17 +74,21 @@ async def test_a_run_started_by_another_process_runs_without_waiting_for_the_pol
     await run_started_elsewhere(api, worker, caller, "ping", listener.watching)
 
 
-async def test_commits_that_leave_nothing_ready_wake_nobody(
+async def test_only_commits_that_leave_a_step_ready_wake_the_worker(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    api = build_container(settings_for(sqlite_url, tmp_path / "api"))
-    caller = await first_tenant(api, REVIEW)
+    api = build_container(settings_for(sqlite_url, tmp_path / "api"))  # no worker of its own
+    caller = await first_tenant(
+        api, REVIEW, CALL % ("https://api.example.com/1", "https://api.example.com/2")
+    )
     listener = SqliteWorkListener(sqlite_url, SystemClock(), interval=0.005)
+    woken = asyncio.Event()
     wake_ups = 0
 
     def on_work() -> None:
         nonlocal wake_ups
         wake_ups += 1
+        woken.set()
 
     stop = asyncio.Event()
     listening = asyncio.create_task(listener.listen(on_work, stop))
@@ -94,12 +98,15 @@ async def test_commits_that_leave_nothing_ready_wake_nobody(
         for _ in range(3):  # each start commits a run that waits for a person: nothing to lease
             await api.run_engine.start_run(caller, "review", inputs={})
             await asyncio.sleep(0.05)
+        assert wake_ups == 0
+
+        await api.run_engine.start_run(caller, "ping", inputs={})  # its first call is ready
+        async with asyncio.timeout(10):
+            await woken.wait()
     finally:
         stop.set()
         await listening
         await api.aclose()
-
-    assert wake_ups == 0
 
 
 async def test_the_one_process_installation_does_not_watch_the_file(
