@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from flowwright.bootstrap import Container
 from flowwright.tenancy.application.first_run import ensure_first_run
 from flowwright.workflow.application import versions
 from flowwright.workflow.domain.caller import Caller
+from flowwright.workflow.domain.runs.queue import Lease
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
@@ -87,3 +89,16 @@ async def first_tenant(container: Container, *sources: str) -> Caller:
             clock=container.clock,
         )
     return caller
+
+
+async def lease_http(container: Container, *, owner: str, limit: int) -> list[Lease]:
+    """A lease pass of ``container``'s queue for ``http`` steps, as a worker's would run it."""
+    now = container.clock.now()
+    return await container.run_queue.lease(
+        owner=owner,
+        now=now,
+        until=now + timedelta(seconds=30),
+        limit=limit,
+        types=frozenset({"http"}),
+        tenant_step_cap=32,
+    )

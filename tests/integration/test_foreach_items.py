@@ -3,8 +3,6 @@ written again each time an iteration starts or ends, which would write them over
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +11,7 @@ from flowwright.workflow.adapters.run_tables import run_payloads, run_steps
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.outcome import Succeeded
 from flowwright.workflow.domain.runs.status import RunStatus
-from workflow_helpers import first_tenant
+from workflow_helpers import first_tenant, lease_http
 
 EACH = """
 apiVersion: flowwright/v1
@@ -54,15 +52,7 @@ async def test_large_items_are_written_once_and_read_back_by_other_processes(
     # database, the foreach's items included, as often as it writes it.
     for turn in range(len(NAMES)):
         process = (one, two)[turn % 2]
-        now = process.clock.now()
-        leases = await process.run_queue.lease(
-            owner=f"worker-{turn % 2}",
-            now=now,
-            until=now + timedelta(seconds=30),
-            limit=1,
-            types=frozenset({"http"}),
-            tenant_step_cap=32,
-        )
+        leases = await lease_http(process, owner=f"worker-{turn % 2}", limit=1)
         if not leases:
             break
         [lease] = leases

@@ -6,7 +6,6 @@ Two containers on one database stand for two processes: each has its own engine 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from flowwright.workflow.application import run_queries
 from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.outcome import Succeeded
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
-from workflow_helpers import first_tenant
+from workflow_helpers import first_tenant, lease_http
 
 TWO_REVIEWS = """
 apiVersion: flowwright/v1
@@ -111,16 +110,7 @@ async def test_a_lease_pass_of_the_process_keeps_its_cached_steps_current(
     one, _, caller = two_processes
     run_id = (await one.run_engine.start_run(caller, "two-calls", inputs={})).state.run_id
     reads = StepReads(one)
-    now = one.clock.now()
-
-    leases = await one.run_queue.lease(
-        owner="worker-1",
-        now=now,
-        until=now + timedelta(seconds=30),
-        limit=10,
-        types=frozenset({"http"}),
-        tenant_step_cap=32,
-    )
+    leases = await lease_http(one, owner="worker-1", limit=10)
     for lease in leases:
         done = await one.run_engine.complete(
             caller.tenant_id, run_id, lease.key, lease.fencing, Succeeded(lease.key)
