@@ -798,7 +798,7 @@ async def run_all(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         if backend == "sqlite":
             data_dir = work_dir / "fw-sqlite"
             data_dir.mkdir()
-            url = f"sqlite+aiosqlite:///{data_dir / 'flowwright.db'}"
+            url = f"sqlite:///{data_dir / 'flowwright.db'}"
             results["flowwright"][backend] = await measure_backend(
                 backend, url, data_dir, args.runs, args.throughput_runs
             )

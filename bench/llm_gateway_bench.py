@@ -201,7 +201,7 @@ async def _streams(
 
 async def _main(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as data_dir:
-        url = args.database_url or f"sqlite+aiosqlite:///{data_dir}/bench.db"
+        url = args.database_url or f"sqlite:///{data_dir}/bench.db"
         await asyncio.to_thread(runner.upgrade, url)
         settings = Settings(
             database_url=url,

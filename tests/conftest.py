@@ -40,7 +40,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
     """A database with no tables, new for each test."""
     backend: str = request.param
     if backend == "sqlite":
-        yield EmptyDatabase(backend, f"sqlite+aiosqlite:///{tmp_path / 'flowwright.db'}")
+        yield EmptyDatabase(backend, f"sqlite:///{tmp_path / 'flowwright.db'}")
         return
     url = create_postgres_database()
     try:
@@ -59,7 +59,7 @@ def database_url(
     """
     backend: str = request.param
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'flowwright.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'flowwright.db'}"
         runner.upgrade(url)
         yield url
         return

@@ -26,7 +26,6 @@ from typing import Any
 
 PR_SET_PDEATHSIG = 1
 PRELOADED = (
-    "aiosqlite",
     "asyncpg",
     "flowwright.agents.adapters.sdk_clients",
     "flowwright.bootstrap",

@@ -1,7 +1,8 @@
 """Database engines and per-transaction tenant scoping.
 
-SQLite runs in WAL mode with foreign keys on and a busy timeout, with transactions started as
-``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing on lock upgrades.
+SQLite runs in WAL mode with foreign keys on, with transactions started as ``BEGIN IMMEDIATE``
+so that concurrent writers queue instead of failing on lock upgrades, on the driver of
+``sqlite_driver`` (statements in the event loop) whatever driver the URL names.
 
 On PostgreSQL every transaction declares its scope with ``set_config(..., true)`` (local to the
 transaction): either one tenant, whose id row-level security policies compare against, or the
@@ -33,6 +34,8 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from flowwright.kernel.adapters import sqlite_driver
 
 SYSTEM_SCOPE = "system"
 TENANT_SCOPE = "tenant"
@@ -72,7 +75,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 30)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        in_loop = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+        # Seconds a transaction waits for another process's write lock.
+        connect_args = {"timeout": 30, **kwargs.pop("connect_args", {})}
+        engine = create_async_engine(in_loop, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(url, **kwargs)
@@ -126,20 +132,15 @@ def _configure_postgresql(engine: AsyncEngine) -> None:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    # The driver begins every transaction with BEGIN IMMEDIATE and waits up to the connection's
+    # ``timeout`` for another process's write lock (see ``sqlite_driver``).
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy drive transactions (the driver's implicit BEGIN would be DEFERRED).
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def dialect_name(session: AsyncSession | AsyncConnection) -> str:
