@@ -36,7 +36,7 @@ from flowwright.kernel.errors import AlreadyExists
 from flowwright.kernel.events import DomainEvent, EventEnvelope
 from flowwright.kernel.memory import InMemoryOutboxStore
 from flowwright.workflow.adapters.run_queue import fair_shares
-from flowwright.workflow.adapters.run_store import HistoryRecord, RunSummary
+from flowwright.workflow.adapters.run_store import RUN_UPDATE_COLUMNS, HistoryRecord, RunSummary
 from flowwright.workflow.application.ports import (
     EngineUnitOfWork,
     EngineUnitOfWorkFactory,
@@ -66,19 +66,6 @@ STEP_UPDATE_COLUMNS = (
     "started_at",
     "finished_at",
     "lease_losses",
-)
-# The run columns a save updates, besides ``updated_at``.
-RUN_UPDATE_COLUMNS = (
-    "status",
-    "reason",
-    "vars",
-    "outputs",
-    "error",
-    "state",
-    "started_at",
-    "finished_at",
-    "deadline_at",
-    "history_seq",
 )
 _ACTIVE_RUN = frozenset({RunStatus.RUNNING, RunStatus.WAITING})
 _UNFINISHED_RUN = frozenset({RunStatus.RUNNING, RunStatus.WAITING, RunStatus.QUEUED})

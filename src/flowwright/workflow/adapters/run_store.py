@@ -418,6 +418,21 @@ class SqlRunRepository:
         return int(counted.scalar_one())
 
 
+# The run columns a save updates, besides ``updated_at``.
+RUN_UPDATE_COLUMNS = (
+    "status",
+    "reason",
+    "vars",
+    "outputs",
+    "error",
+    "state",
+    "started_at",
+    "finished_at",
+    "deadline_at",
+    "history_seq",
+)
+
+
 def _set_from_parameters(columns: Iterable[str]) -> dict[str, BindParameter[Any]]:
     """SET column = :_column for each column (a parameter may not take a SET column's name)."""
     return {column: bindparam(f"_{column}") for column in columns}
@@ -440,23 +455,7 @@ _UPDATE_STEP = (
 _UPDATE_RUN = (
     update(runs)
     .where(runs.c.id == bindparam("_id"))
-    .values(
-        _set_from_parameters(
-            (
-                "status",
-                "reason",
-                "vars",
-                "outputs",
-                "error",
-                "state",
-                "started_at",
-                "finished_at",
-                "deadline_at",
-                "updated_at",
-                "history_seq",
-            )
-        )
-    )
+    .values(_set_from_parameters((*RUN_UPDATE_COLUMNS, "updated_at")))
 )
 _HOLD_LEASE = (
     update(run_steps)
