@@ -154,7 +154,8 @@ class InLoopConnection(AdaptedConnection):
             connection.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            # The extended code may say why (SQLITE_BUSY_RECOVERY...); its low byte says busy.
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
         finally:
             connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
