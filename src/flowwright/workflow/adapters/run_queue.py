@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope, dialect_name
 from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.run_cache import RunCache
-from flowwright.workflow.adapters.run_store import insert_rows
 from flowwright.workflow.adapters.run_tables import run_history, run_steps, runs
 from flowwright.workflow.domain.runs.queue import Due, Lease
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
@@ -317,5 +316,5 @@ async def _record_starts(
             for index, lease in enumerate(leases)
         ]
     if entries:
-        await insert_rows(session, run_history, entries)
+        await session.execute(insert(run_history), entries)
     return last_seqs

@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    RowMapping,
-    Select,
-    Table,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import BindParameter, RowMapping, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,7 +192,7 @@ class SqlRunRepository:
                 changed_rows.append(await self._row(state, instance))
             instance.is_new = instance.changed = False
         if new_rows:
-            await insert_rows(self._session, run_steps, new_rows)
+            await self._session.execute(insert(run_steps), new_rows)
         if changed_rows:
             await self._session.execute(
                 _UPDATE_STEP,
@@ -218,9 +208,8 @@ class SqlRunRepository:
                 # Wake workers of other processes at commit (see adapters/work_listener.py).
                 await self._session.execute(select(func.pg_notify(WORK_CHANNEL, "")))
         if records:
-            await insert_rows(
-                self._session,
-                run_history,
+            await self._session.execute(
+                insert(run_history),
                 [
                     {
                         "id": new_id(),
@@ -427,25 +416,6 @@ class SqlRunRepository:
     async def count_running_steps(self) -> int:
         counted = await self._session.execute(_RUNNING_STEPS, {"tenant_id": self._tenant_id})
         return int(counted.scalar_one())
-
-
-# PostgreSQL's limit of bind parameters per statement is 32,767; a step row has 25 columns.
-ROWS_PER_INSERT = 500
-
-
-async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows``; on PostgreSQL as multi-row INSERTs rather than one INSERT per row.
-
-    asyncpg runs an executemany as one execution of the statement per row, about 0.1 ms each
-    here (a 40-step run writes 40 step rows and 82 history rows); one statement with many rows
-    of VALUES is one execution. SQLite's executemany runs in-process and needs no help.
-    """
-    if len(rows) < 2 or dialect_name(session) != "postgresql":
-        if rows:
-            await session.execute(insert(table), rows)
-        return
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        await session.execute(insert(table).values(rows[start : start + ROWS_PER_INSERT]))
 
 
 # The run columns a save updates, besides ``updated_at``.
