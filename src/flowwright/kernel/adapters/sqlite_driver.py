@@ -59,6 +59,7 @@ async def on_thread(function: Callable[..., T], *args: Any) -> T:
         except BaseException:  # the function's own error, raised below
             break
     if cancelled:
+        future.exception()  # seen: the cancellation is what the caller gets
         raise asyncio.CancelledError
     return future.result()
 
