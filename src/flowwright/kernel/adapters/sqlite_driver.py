@@ -10,7 +10,9 @@ Every transaction begins ``BEGIN IMMEDIATE`` (see ``database.py``); that is firs
 waiting, and only if another process holds the write lock does a thread wait for it, in SQLite's
 busy handler, up to the connection's ``timeout``. Once a transaction holds the write lock of a
 WAL database, no other connection can make its statements wait, so they cost what SQLite takes
-to run them: microseconds for the indexed reads and writes of the engine.
+to run them: microseconds for the indexed reads and writes of the engine. Opening a connection
+and its PRAGMAs (``database._configure_sqlite``) run in the loop too; they can wait on another
+process only while it creates the file or recovers its WAL after a crash, once per connection.
 
 ``COMMIT`` runs in the loop too, fsync included (0.1-0.4 ms on a local SSD, longer when it
 carries a WAL checkpoint). Handing it to a thread cost more than that in hand-over alone: 10-step
