@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from worker_elsewhere import api_and_worker, run_started_elsewhere
+from worker_elsewhere import CALL, api_and_worker, run_started_elsewhere
 
 from flowwright.bootstrap import Container, build_container
 from flowwright.entrypoints.role_names import Role
@@ -24,15 +24,6 @@ from flowwright.workflow.domain.caller import Caller
 from sink import Sink
 from testkit import test_settings as settings_for
 from workflow_helpers import first_tenant
-
-CALL = """
-apiVersion: flowwright/v1
-kind: Workflow
-metadata: {name: ping}
-steps:
-  - {id: call, type: http, method: POST, url: "%s", body: {n: 1}}
-  - {id: later, type: http, needs: [call], method: POST, url: "%s", retry: {max_attempts: 1}}
-"""
 
 REVIEW = """
 apiVersion: flowwright/v1
@@ -54,15 +45,8 @@ def sqlite_url(tmp_path: Path) -> str:
 async def two_processes(
     sqlite_url: str, tmp_path: Path, sink: Sink
 ) -> AsyncIterator[tuple[Container, Container, Caller]]:
-    api, worker = api_and_worker(sqlite_url, tmp_path, sink)
-    caller = await first_tenant(
-        api, CALL % (f"{sink.url}/ok/sqlite-1", f"{sink.url}/ok/sqlite-2"), REVIEW
-    )
-    try:
-        yield api, worker, caller
-    finally:
-        await api.aclose()
-        await worker.aclose()
+    async with api_and_worker(sqlite_url, tmp_path, sink, REVIEW) as processes:
+        yield processes
 
 
 async def test_a_run_started_by_another_process_runs_without_waiting_for_the_poll(

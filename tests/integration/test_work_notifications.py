@@ -23,16 +23,6 @@ from flowwright.workflow.adapters.work_listener import PgWorkListener, asyncpg_d
 from flowwright.workflow.domain.caller import Caller
 from sink import Sink
 from testkit import EmptyDatabase
-from workflow_helpers import first_tenant
-
-CALL = """
-apiVersion: flowwright/v1
-kind: Workflow
-metadata: {name: ping}
-steps:
-  - {id: call, type: http, method: POST, url: "%s", body: {n: 1}}
-  - {id: again, type: http, needs: [call], method: POST, url: "%s", body: {n: 2}}
-"""
 
 
 @pytest.fixture
@@ -49,12 +39,8 @@ def postgres_url(empty_database: EmptyDatabase) -> str:
 async def two_processes(
     postgres_url: str, tmp_path: Path, sink: Sink
 ) -> AsyncIterator[tuple[Container, Container, Caller]]:
-    api, worker = api_and_worker(postgres_url, tmp_path, sink)
-    caller = await first_tenant(api, CALL % (f"{sink.url}/ok/notify-1", f"{sink.url}/ok/notify-2"))
-    try:
-        yield api, worker, caller
-    finally:
-        await api.aclose()
+    async with api_and_worker(postgres_url, tmp_path, sink) as processes:
+        yield processes
 
 
 async def test_a_run_started_elsewhere_runs_at_the_commit_not_at_the_next_poll(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from flowwright.bootstrap import Container, build_container
@@ -12,17 +14,37 @@ from flowwright.workflow.domain.caller import Caller
 from flowwright.workflow.domain.runs.status import RunStatus
 from sink import Sink
 from testkit import test_settings as settings_for
+from workflow_helpers import first_tenant
+
+# Two calls to the sink: the first is ready when the run starts, the second when it succeeded.
+CALL = """
+apiVersion: flowwright/v1
+kind: Workflow
+metadata: {name: ping}
+steps:
+  - {id: call, type: http, method: POST, url: "%s", body: {n: 1}}
+  - {id: again, type: http, needs: [call], method: POST, url: "%s", body: {n: 2}}
+"""
 
 
-def api_and_worker(url: str, data: Path, sink: Sink) -> tuple[Container, Container]:
+@asynccontextmanager
+async def api_and_worker(
+    url: str, data: Path, sink: Sink, *sources: str
+) -> AsyncIterator[tuple[Container, Container, Caller]]:
     """Two containers on one database, both allowed to call ``sink``: an API, and a worker
-    whose poll is a minute long."""
+    whose poll is a minute long; with the first tenant's owner, for whom ``ping`` (calling
+    ``sink``) and ``sources`` are published."""
     allowed = [f"127.0.0.1:{sink.port}"]
     api = build_container(settings_for(url, data / "api", http_allowed_hosts=allowed))
     worker = build_container(
         settings_for(url, data / "worker", http_allowed_hosts=allowed, worker_poll_seconds=60)
     )
-    return api, worker
+    try:
+        ping = CALL % (f"{sink.url}/ok/elsewhere-1", f"{sink.url}/ok/elsewhere-2")
+        yield api, worker, await first_tenant(api, ping, *sources)
+    finally:
+        await api.aclose()
+        await worker.aclose()
 
 
 async def run_started_elsewhere(
