@@ -303,14 +303,10 @@ async def test_a_slot_takes_the_runs_next_steps_from_completions_up_to_the_chain
     executor = ScriptedExecutor([echo] * 5)
     run_id = await start(engine, uow_factory, clock, owner, body=SEQUENCE)
     worker = Worker(engine, queue, {"http": executor}, clock, poll_interval=0.01, chain_limit=2)
-    changed = engine.signals.watch(run_id)
     stop = asyncio.Event()
     loop = asyncio.create_task(worker.run(stop))
     try:
-        async with asyncio.timeout(5):
-            while not (await engine.get(owner, run_id)).status.is_terminal:
-                await changed.wait()
-                changed.clear()
+        await until_ended(engine, owner, run_id)
     finally:
         stop.set()
         await loop
@@ -350,10 +346,7 @@ async def test_a_start_hands_its_first_step_to_a_running_worker_without_a_lease_
             await until_taking_starts(engine, worker)
             run_id = await start(engine, uow_factory, clock, owner)
             assert worker.reserve() is None  # its one slot runs the handed step
-            changed = engine.signals.watch(run_id)
-            while not (await engine.get(owner, run_id)).status.is_terminal:
-                await changed.wait()
-                changed.clear()
+        await until_ended(engine, owner, run_id)
     finally:
         stop.set()
         await loop
@@ -363,6 +356,18 @@ async def test_a_start_hands_its_first_step_to_a_running_worker_without_a_lease_
     assert queue.handed_out == []  # the start leased it; the worker's passes found nothing
     assert engine.taker is None  # a stopped worker takes nothing more
     assert worker.reserve() is None  # and offers no slot
+
+
+async def until_ended(engine: Engine, owner: Caller, run_id: str) -> None:
+    """Wait, woken by the engine's signals and for 5 s at most, until the run has ended."""
+    changed = engine.signals.watch(run_id)
+    try:
+        async with asyncio.timeout(5):
+            while not (await engine.get(owner, run_id)).status.is_terminal:
+                await changed.wait()
+                changed.clear()
+    finally:
+        engine.signals.unwatch(run_id, changed)
 
 
 async def until_taking_starts(engine: Engine, worker: Worker) -> None:
