@@ -232,18 +232,10 @@ class SqlRunRepository:
             await self._session.execute(
                 _UPDATE_RUN,
                 {
+                    **{f"_{column}": getattr(state, column) for column in RUN_UPDATE_COLUMNS},
                     "_id": state.run_id,
                     "_status": state.status.value,
-                    "_reason": state.reason,
-                    "_vars": state.vars,
-                    "_outputs": state.outputs,
-                    "_error": state.error,
-                    "_state": state.state,
-                    "_started_at": state.started_at,
-                    "_finished_at": state.finished_at,
-                    "_deadline_at": state.deadline_at,  # a resumed run gets a new deadline
                     "_updated_at": now,
-                    "_history_seq": state.history_seq,
                 },
             )
             state.changed = False
@@ -428,7 +420,7 @@ RUN_UPDATE_COLUMNS = (
     "state",
     "started_at",
     "finished_at",
-    "deadline_at",
+    "deadline_at",  # a resumed run gets a new deadline
     "history_seq",
 )
 
