@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -143,10 +143,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-def dialect_name(session: AsyncSession | AsyncConnection) -> str:
+def dialect_of(session: AsyncSession | AsyncConnection) -> Dialect:
     bind = session.bind if isinstance(session, AsyncSession) else session
     assert bind is not None, "session is not bound to an engine"
-    return bind.dialect.name
+    return bind.dialect
+
+
+def dialect_name(session: AsyncSession | AsyncConnection) -> str:
+    return dialect_of(session).name
 
 
 Handle = TypeVar("Handle", AsyncSession, AsyncConnection)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from flowwright.kernel.adapters.bulk_insert import insert_rows
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope, dialect_name
 from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.run_cache import RunCache
@@ -316,5 +317,5 @@ async def _record_starts(
             for index, lease in enumerate(leases)
         ]
     if entries:
-        await session.execute(insert(run_history), entries)
+        await insert_rows(session, run_history, entries)
     return last_seqs

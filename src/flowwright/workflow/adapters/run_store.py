@@ -19,6 +19,7 @@ from sqlalchemy import BindParameter, RowMapping, Select, bindparam, func, inser
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flowwright.kernel.adapters.bulk_insert import insert_rows
 from flowwright.kernel.adapters.database import dialect_name
 from flowwright.kernel.errors import AlreadyExists
 from flowwright.kernel.ids import new_id
@@ -192,7 +193,7 @@ class SqlRunRepository:
                 changed_rows.append(await self._row(state, instance))
             instance.is_new = instance.changed = False
         if new_rows:
-            await self._session.execute(insert(run_steps), new_rows)
+            await insert_rows(self._session, run_steps, new_rows)
         if changed_rows:
             await self._session.execute(
                 _UPDATE_STEP,
@@ -208,8 +209,9 @@ class SqlRunRepository:
                 # Wake workers of other processes at commit (see adapters/work_listener.py).
                 await self._session.execute(select(func.pg_notify(WORK_CHANNEL, "")))
         if records:
-            await self._session.execute(
-                insert(run_history),
+            await insert_rows(
+                self._session,
+                run_history,
                 [
                     {
                         "id": new_id(),

@@ -1,0 +1,75 @@
+"""Many rows into one table in one statement, on PostgreSQL.
+
+asyncpg runs an executemany as one execution per row: about 0.1 ms each on a local server, so
+the 122 rows a 40-step run writes cost 12 ms, and a fan-out of 100 its 300. PostgreSQL receives
+the rows here instead as one array per column, expanded by ``INSERT ... SELECT * FROM
+unnest(...)``: one execution whatever the number of rows. The statement's text depends only on
+the table and its columns, so each connection prepares it once. (A multi-row ``VALUES`` list
+would be a new statement for every number of rows, compiled and planned anew each time.)
+
+Values go through each column type's own bind processing first (JSON serialized, UTC datetimes
+checked), so the rows stored are the ones an executemany would have stored. Other databases, and
+single rows, get a plain INSERT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, TextClause, insert, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from flowwright.kernel.adapters.database import dialect_of
+
+Processor = Callable[[Any], Any] | None
+
+
+async def insert_rows(
+    session: AsyncSession | AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert ``rows`` (dictionaries with the same keys, column names) into ``table``."""
+    if not rows:
+        return
+    dialect = dialect_of(session)
+    if len(rows) == 1 or dialect.name != "postgresql":
+        await session.execute(insert(table), list(rows))
+        return
+    names = tuple(rows[0])
+    statement, processors = _unnest_insert(table, names, dialect)
+    parameters = {
+        f"c{index}": [row[name] for row in rows]
+        if process is None
+        else [process(row[name]) for row in rows]
+        for index, (name, process) in enumerate(zip(names, processors, strict=True))
+    }
+    await session.execute(statement, parameters)
+
+
+_STATEMENTS: dict[tuple[str, tuple[str, ...], str], tuple[TextClause, list[Processor]]] = {}
+
+
+def _unnest_insert(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[TextClause, list[Processor]]:
+    key = (table.name, names, dialect.name)
+    built = _STATEMENTS.get(key)
+    if built is None:
+        quote = dialect.identifier_preparer.quote
+        columns = [table.c[name] for name in names]
+        arrays = ", ".join(
+            f"CAST(:c{index} AS {column.type.compile(dialect=dialect)}[])"
+            for index, column in enumerate(columns)
+        )
+        # Only the table's own column names and types, quoted by the dialect, enter the text.
+        target = dialect.identifier_preparer.format_table(table)
+        listed = ", ".join(quote(name) for name in names)
+        sql = f"INSERT INTO {target} ({listed}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        statement = text(sql)
+        built = (
+            statement,
+            [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns],
+        )
+        _STATEMENTS[key] = built
+    return built

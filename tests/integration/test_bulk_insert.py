@@ -1,0 +1,142 @@
+"""Rows inserted together are stored exactly as one INSERT per row would store them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from flowwright.kernel.adapters.bulk_insert import insert_rows
+from flowwright.kernel.adapters.database import create_engine
+from flowwright.kernel.adapters.types import UtcDateTime
+from testkit import EmptyDatabase
+
+schema = MetaData()
+
+
+def _table(name: str) -> Table:
+    return Table(
+        name,
+        schema,
+        Column("id", String(36), primary_key=True),
+        Column("key", String(500), nullable=False),  # a reserved word as a column name
+        Column("attempt", Integer, nullable=True),
+        Column("fencing", BigInteger, nullable=False),
+        Column("handled", Boolean, nullable=False),
+        Column("data", JSON, nullable=True),
+        Column("reason", Text, nullable=True),
+        Column("at", UtcDateTime, nullable=True),
+    )
+
+
+together, one_by_one = _table("rows_together"), _table("rows_one_by_one")
+
+ROWS: list[dict[str, Any]] = [
+    {
+        "id": "a",
+        "key": 'it\'s "quoted" and ünïcode',
+        "attempt": 1,
+        "fencing": 2**40,
+        "handled": True,
+        "data": {"nested": [1, 2.5, None, {"x": "y"}], "empty": {}},
+        "reason": "line\nbreak",
+        "at": datetime(2026, 12, 7, 6, 0, tzinfo=UTC),
+    },
+    {
+        "id": "b",
+        "key": "",
+        "attempt": None,
+        "fencing": 0,
+        "handled": False,
+        "data": None,  # JSON null, as an INSERT of None stores it
+        "reason": None,
+        "at": datetime(2026, 12, 7, 8, 30, tzinfo=timezone(timedelta(hours=2))),
+    },
+    {
+        "id": "c",
+        "key": "k",
+        "attempt": 3,
+        "fencing": 1,
+        "handled": False,
+        "data": ["a", "b"],
+        "reason": "",
+        "at": None,
+    },
+]
+
+
+@pytest.fixture
+async def engine(empty_database: EmptyDatabase) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(empty_database.url)
+    async with engine.begin() as connection:
+        await connection.run_sync(schema.create_all)
+    yield engine
+    await engine.dispose()
+
+
+async def _stored(engine: AsyncEngine, table: Table) -> list[tuple[Any, ...]]:
+    """Each row as read back, and its JSON and time columns as the database holds them."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(table, cast(table.c.data, Text), cast(table.c.at, Text)).order_by(table.c.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_rows_inserted_together_equal_rows_inserted_one_statement_each(
+    engine: AsyncEngine, empty_database: EmptyDatabase
+) -> None:
+    statements: list[tuple[str, bool]] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cursor, statement, _p, _x, many: statements.append((statement, many)),
+    )
+    async with engine.begin() as connection:
+        await insert_rows(connection, together, ROWS)
+    inserted = len(statements)
+    async with engine.begin() as connection:
+        await connection.execute(insert(one_by_one), ROWS)
+
+    assert await _stored(engine, together) == await _stored(engine, one_by_one)
+    stored = await _stored(engine, together)
+    assert [row[:8] for row in stored] == [
+        (*[row[name] for name in list(row)[:7]], row["at"] and row["at"].astimezone(UTC))
+        for row in ROWS
+    ]
+    # PostgreSQL gets one execution; SQLite one executemany (which sqlite3 runs in C).
+    assert inserted == 1, statements
+    assert statements[0][1] is (empty_database.backend == "sqlite")
+
+
+async def test_a_naive_time_is_refused_as_by_a_plain_insert(engine: AsyncEngine) -> None:
+    naive = [dict(row, at=datetime(2026, 12, 7)) for row in ROWS]
+    with pytest.raises(Exception, match="naive datetime"):
+        async with engine.begin() as connection:
+            await insert_rows(connection, together, naive)
+    assert await _stored(engine, together) == []
+
+
+async def test_one_row_and_no_rows(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await insert_rows(connection, together, [])
+        await insert_rows(connection, together, ROWS[:1])
+    assert [row[0] for row in await _stored(engine, together)] == ["a"]
