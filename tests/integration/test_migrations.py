@@ -6,7 +6,7 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 import flowwright.tables  # noqa: F401  (registers every table)
 from flowwright.kernel.adapters.database import create_engine
@@ -71,3 +71,53 @@ def test_readiness_knows_whether_migrations_are_current(empty_database: EmptyDat
     assert asyncio.run(current()) is False
     runner.upgrade(empty_database.url)
     assert asyncio.run(current()) is True
+
+
+def _sql(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
+    """Run ``statements`` in one transaction; the rows each returned."""
+
+    async def run() -> list[list[tuple[object, ...]]]:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                results = [await connection.execute(text(statement)) for statement in statements]
+                return [[tuple(row) for row in r] if r.returns_rows else [] for r in results]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+HISTORY = "SELECT run_id, seq, type, data FROM run_history ORDER BY run_id, seq"
+
+
+def test_run_history_keeps_its_entries_across_the_change_of_its_key(
+    empty_database: EmptyDatabase,
+) -> None:
+    url = empty_database.url
+    runner.upgrade(url, "0005")
+    now = "'2026-12-07 06:00:00+00:00'"
+    _sql(
+        url,
+        "INSERT INTO tenants (id, slug, name, status, created_at)"
+        f" VALUES ('t', 't', 't', 'active', {now})",
+        "INSERT INTO runs (id, tenant_id, workflow_id, workflow_name, version_id, version, status,"
+        " inputs, vars, state, trigger, created_at, updated_at, history_seq) VALUES"
+        " ('r', 't', 'w', 'w', 'v', 1, 'running', '{}', '{}', '{}', 'manual',"
+        f" {now}, {now}, 2)",
+        "INSERT INTO run_history (id, tenant_id, run_id, seq, type, data, at) VALUES"
+        f" ('h1', 't', 'r', 1, 'run_started', '{{}}', {now}),"
+        f" ('h2', 't', 'r', 2, 'step_scheduled', '{{\"n\": 1}}', {now})",
+    )
+    [before] = _sql(url, HISTORY)
+
+    runner.upgrade(url)
+    [after] = _sql(url, HISTORY)
+    assert after == before
+    assert _drift(url) == []
+
+    runner.downgrade(url, "0005")
+    [downgraded, ids] = _sql(url, HISTORY, "SELECT id FROM run_history")
+    assert downgraded == before
+    assert len({row[0] for row in ids}) == 2
+    assert all(isinstance(row[0], str) and len(row[0]) == 36 for row in ids)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flowwright.kernel.adapters.bulk_insert import insert_rows
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope, dialect_name
-from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.run_cache import RunCache
 from flowwright.workflow.adapters.run_tables import run_history, run_steps, runs
 from flowwright.workflow.domain.runs.queue import Due, Lease
@@ -304,7 +303,6 @@ async def _record_starts(
         first = last - len(leases) + 1
         entries += [
             {
-                "id": new_id(),
                 "tenant_id": lease.tenant_id,
                 "run_id": run_id,
                 "seq": first + index,

@@ -214,7 +214,6 @@ class SqlRunRepository:
                 run_history,
                 [
                     {
-                        "id": new_id(),
                         "tenant_id": self._tenant_id,
                         "run_id": state.run_id,
                         "seq": r.seq,
