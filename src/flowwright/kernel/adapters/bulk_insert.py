@@ -9,7 +9,7 @@ would be a new statement for every number of rows, compiled and planned anew eac
 
 Values go through each column type's own bind processing first (JSON serialized, UTC datetimes
 checked), so the rows stored are the ones an executemany would have stored. Other databases, and
-single rows, get a plain INSERT.
+single rows, get a plain INSERT (built once per table: building one took about 0.1 ms).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, TextClause, insert, text
+from sqlalchemy import Insert, Table, TextClause, insert, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -34,7 +34,10 @@ async def insert_rows(
         return
     dialect = dialect_of(session)
     if len(rows) == 1 or dialect.name != "postgresql":
-        await session.execute(insert(table), list(rows))
+        plain = _PLAIN.get(table.name)
+        if plain is None:
+            plain = _PLAIN[table.name] = insert(table)
+        await session.execute(plain, list(rows))
         return
     names = tuple(rows[0])
     statement, processors = _unnest_insert(table, names, dialect)
@@ -47,6 +50,7 @@ async def insert_rows(
     await session.execute(statement, parameters)
 
 
+_PLAIN: dict[str, Insert] = {}
 _STATEMENTS: dict[tuple[str, tuple[str, ...], str], tuple[TextClause, list[Processor]]] = {}
 
 

@@ -205,10 +205,12 @@ async def apply_scope(session: AsyncSession | AsyncConnection, scope: Scope, app
     if not _ROLE_RE.match(app_role):
         raise ValueError(f"invalid PostgreSQL role name {app_role!r}")
     await session.execute(
-        text(
-            "SELECT set_config('role', :role, true),"
-            " set_config('flowwright.scope', :scope, true),"
-            " set_config('flowwright.tenant_id', :tenant_id, true)"
-        ),
-        {"role": app_role, "scope": scope.kind, "tenant_id": scope.tenant_id or ""},
+        _SET_SCOPE, {"role": app_role, "scope": scope.kind, "tenant_id": scope.tenant_id or ""}
     )
+
+
+_SET_SCOPE = text(
+    "SELECT set_config('role', :role, true),"
+    " set_config('flowwright.scope', :scope, true),"
+    " set_config('flowwright.tenant_id', :tenant_id, true)"
+)

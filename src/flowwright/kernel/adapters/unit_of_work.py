@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from flowwright.kernel.adapters.bulk_insert import insert_rows
 from flowwright.kernel.adapters.database import Scope, open_scoped
 from flowwright.kernel.adapters.outbox_table import outbox
 from flowwright.kernel.clock import Clock
@@ -72,8 +72,9 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._events:
             now = self.clock.now()
-            await self.session.execute(
-                insert(outbox),
+            await insert_rows(
+                self.session,
+                outbox,
                 [
                     {
                         "id": new_id(),

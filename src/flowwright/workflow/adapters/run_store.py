@@ -97,11 +97,11 @@ class SqlRunRepository:
         if state.idempotency_key is None:
             # Only the idempotency key can collide (ids are new), so no savepoint is needed:
             # two statements fewer for every run started without a key.
-            await self._session.execute(insert(runs), self._run_row(state, now))
+            await insert_rows(self._session, runs, [self._run_row(state, now)])
             return
         try:
             async with self._session.begin_nested():
-                await self._session.execute(insert(runs), self._run_row(state, now))
+                await insert_rows(self._session, runs, [self._run_row(state, now)])
         except IntegrityError as exc:
             raise AlreadyExists("a run with this idempotency key already exists") from exc
 
