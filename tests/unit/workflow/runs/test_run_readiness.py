@@ -257,3 +257,45 @@ def test_history_records_each_decision_in_order() -> None:
     finished = run.history("run_finished")[0]
     assert finished.data["status"] == "succeeded"
     assert run.history("step_succeeded")[0].attempt == 1
+
+
+def test_a_step_end_decides_what_follows_it_transitively_in_the_definitions_order() -> None:
+    run = Driver("""
+    steps:
+      - {id: fetch, type: http, url: "https://api.example.com/a"}
+      - {id: off, type: transform, needs: [fetch], if: "${{ false }}", output: 1}
+      - {id: after_off, type: transform, needs: [off], output: 2}
+      - {id: last, type: http, url: "https://api.example.com/b", needs: [after_off]}
+      - {id: other, type: http, url: "https://api.example.com/c", needs: [fetch]}
+      - {id: join, type: transform, needs: [last, other], output: 3}
+    """).start()
+    run.succeed("fetch", 1)
+
+    # One transition: the skip cascades down the chain, and the sibling becomes ready.
+    assert run.events()[3:] == [
+        ("step_skipped", "off"),
+        ("step_skipped", "after_off"),
+        ("step_skipped", "last"),
+        ("step_scheduled", "other"),
+    ]
+    assert run.status("join") is StepStatus.PENDING
+    run.succeed("other", 4)
+    assert run.status("join") is StepStatus.SUCCEEDED
+    assert run.run_status() is RunStatus.SUCCEEDED
+
+
+def test_the_plan_knows_which_steps_a_step_end_can_decide() -> None:
+    plan = Driver("""
+    steps:
+      - {id: a, type: http, url: "https://api.example.com/a", on_error: {goto: fix}}
+      - {id: b, type: transform, needs: [a], output: 1}
+      - {id: c, type: transform, needs: [a, b], output: 2}
+      - {id: fix, type: transform, output: 3}
+    """).plan
+
+    assert plan.dependents == {
+        "a": frozenset({"b", "c", "fix"}),
+        "b": frozenset({"c"}),
+        "c": frozenset(),
+        "fix": frozenset(),
+    }

@@ -43,6 +43,8 @@ class RunPlan:
     steps: Mapping[str, StepSpec]
     scopes: Mapping[str, tuple[str, ...]]  # scope -> step ids in topological order
     results: Mapping[str, str | None]  # scope -> the step whose output is the scope's result
+    # step -> the steps its end may decide: those that need it, and the handler of its failure
+    dependents: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def timeout_ms(self) -> int | None:
@@ -70,7 +72,23 @@ def build_plan(execution: ExecutionPlan) -> RunPlan:
     add(ROOT, execution.main)
     if execution.compensations.steps:
         add(COMPENSATION_SCOPE, execution.compensations)
-    return RunPlan(execution=execution, steps=steps, scopes=scopes, results=results)
+    return RunPlan(
+        execution=execution,
+        steps=steps,
+        scopes=scopes,
+        results=results,
+        dependents=_dependents(steps),
+    )
+
+
+def _dependents(steps: Mapping[str, StepSpec]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {step_id: set() for step_id in steps}
+    for spec in steps.values():
+        for need in spec.needs:
+            found.setdefault(need, set()).add(spec.id)
+        if spec.handler is not None:
+            found[spec.id].add(spec.handler)
+    return {step_id: frozenset(ids) for step_id, ids in found.items()}
 
 
 def _children(step: StepPlan) -> dict[str, str]:

@@ -175,14 +175,23 @@ class RunProgress:
                 )
         self._settle(scope_key)
 
-    def _settle(self, scope_key: str) -> None:
-        """Decide every pending instance of the scope whose needs have finished."""
+    def _settle(self, scope_key: str, ended: str | None = None) -> None:
+        """Decide every pending instance of the scope whose needs have finished.
+
+        After the scope's step ``ended`` ended, only the steps that need it or handle its
+        failure can be decided, and in turn those of each step this decides to end: only they
+        are looked at (a chain would otherwise be looked over whole after each of its steps).
+        """
         scope = self.state.scope(scope_key)
+        dependents = self.plan.dependents
+        candidates = None if ended is None else set(dependents.get(ended, ()))
         progressed = True
-        while progressed:
+        while progressed and (candidates is None or candidates):
             progressed = False
             for instance in list(scope.values()):
                 if instance.status is not StepStatus.PENDING:
+                    continue
+                if candidates is not None and instance.step_id not in candidates:
                     continue
                 spec = self.plan.steps[instance.step_id]
                 if spec.is_handler:
@@ -191,6 +200,8 @@ class RunProgress:
                     if self._routed_steps_finished(scope, spec.id):
                         self._skip(instance, "no step it handles failed")
                         progressed = True
+                        if candidates is not None:
+                            candidates |= dependents.get(spec.id, frozenset())
                     continue
                 needs = [scope.get(need) for need in spec.needs]
                 if any(n is None or not n.status.is_terminal for n in needs):
@@ -205,6 +216,8 @@ class RunProgress:
                     if reason:
                         self._skip(instance, reason)
                     progressed = True
+                    if candidates is not None:
+                        candidates |= dependents.get(spec.id, frozenset())
         if scope and all(i.status.is_terminal for i in scope.values()):
             self._scope_done(scope_key)
 
@@ -288,7 +301,7 @@ class RunProgress:
             else:
                 self._fail_scope(instance.scope_key, instance)
                 return
-        self._settle(instance.scope_key)
+        self._settle(instance.scope_key, instance.step_id)
 
     def _fail_scope(self, scope_key: str, cause: Instance) -> None:
         reason = f"{cause.step_id} failed"
