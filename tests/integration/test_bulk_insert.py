@@ -140,3 +140,13 @@ async def test_one_row_and_no_rows(engine: AsyncEngine) -> None:
         await insert_rows(connection, together, [])
         await insert_rows(connection, together, ROWS[:1])
     assert [row[0] for row in await _stored(engine, together)] == ["a"]
+
+
+async def test_rows_with_different_columns_are_refused_before_anything_is_written(
+    engine: AsyncEngine,
+) -> None:
+    uneven = [ROWS[0], {**ROWS[1], "extra": 1}]
+    with pytest.raises(ValueError, match="must all have the same columns"):
+        async with engine.begin() as connection:
+            await insert_rows(connection, together, uneven)
+    assert await _stored(engine, together) == []
