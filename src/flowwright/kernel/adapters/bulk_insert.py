@@ -12,8 +12,8 @@ SQLite runs an executemany in C already; what cost was SQLAlchemy building each 
 
 Either way, values go through each column type's own bind processing first (JSON serialized,
 UTC datetimes checked and formatted), so the rows stored are the ones SQLAlchemy's executemany
-would have stored. A single row gets a plain INSERT (built once per table: building one took
-about 0.1 ms).
+would have stored. A single row, or another database, gets SQLAlchemy's INSERT (built once per
+table: building one took about 0.1 ms).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, TextClause, insert, text
+from sqlalchemy import Insert, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -35,89 +35,73 @@ async def insert_rows(
 ) -> None:
     """Insert ``rows`` (dictionaries with the same keys, column names) into ``table``.
 
-    Rows whose keys differ are refused (``ValueError``) before anything is sent.
+    Rows whose keys differ are refused (``ValueError``) before anything is sent: a value only
+    some rows carry would otherwise be dropped without a word.
     """
     if not rows:
         return
     keys = rows[0].keys()
     if any(row.keys() != keys for row in rows):
-        # A value only some rows have would be dropped without a word.
         raise ValueError(f"rows for {table.name} must all have the same columns")
     dialect = dialect_of(session)
-    if len(rows) > 1 and dialect.name == "sqlite":
-        sql, columns = _driver_insert(table, tuple(keys), dialect)
-        connection = session if isinstance(session, AsyncConnection) else await session.connection()
-        await connection.exec_driver_sql(sql, [_values(row, columns) for row in rows])
-        return
-    if len(rows) == 1 or dialect.name != "postgresql":
+    if len(rows) == 1 or dialect.name not in _BY_DRIVER:
         plain = _PLAIN.get(table.name)
         if plain is None:
             plain = _PLAIN[table.name] = insert(table)
         await session.execute(plain, list(rows))
         return
-    names = tuple(rows[0])
-    statement, processors = _unnest_insert(table, names, dialect)
-    parameters = {
-        f"c{index}": [row[name] for row in rows]
-        if process is None
-        else [process(row[name]) for row in rows]
-        for index, (name, process) in enumerate(zip(names, processors, strict=True))
-    }
-    await session.execute(statement, parameters)
-
-
-def _values(row: dict[str, Any], processors: list[tuple[str, Processor]]) -> tuple[Any, ...]:
-    return tuple(
-        row[name] if process is None else process(row[name]) for name, process in processors
-    )
-
-
-_PLAIN: dict[str, Insert] = {}
-_DRIVER_STATEMENTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str, Processor]]]] = {}
-
-
-def _driver_insert(
-    table: Table, names: tuple[str, ...], dialect: Dialect
-) -> tuple[str, list[tuple[str, Processor]]]:
-    key = (table.name, names)
-    built = _DRIVER_STATEMENTS.get(key)
-    if built is None:
-        quote = dialect.identifier_preparer.quote
-        columns = [table.c[name] for name in names]
-        target = dialect.identifier_preparer.format_table(table)
-        listed = ", ".join(quote(name) for name in names)
-        marks = ", ".join("?" for _ in names)
-        built = (
-            f"INSERT INTO {target} ({listed}) VALUES ({marks})",  # noqa: S608
-            [(c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns],
+    names = tuple(keys)
+    sql, processors = _statement(table, names, dialect)
+    columns = list(zip(names, processors, strict=True))
+    if dialect.name == "postgresql":  # one array per column
+        parameters: Any = tuple(
+            [row[name] for row in rows] if process is None else [process(row[name]) for row in rows]
+            for name, process in columns
         )
-        _DRIVER_STATEMENTS[key] = built
-    return built
+    else:  # one tuple per row
+        parameters = [
+            tuple(row[name] if process is None else process(row[name]) for name, process in columns)
+            for row in rows
+        ]
+    connection = session if isinstance(session, AsyncConnection) else await session.connection()
+    await connection.exec_driver_sql(sql, parameters)
 
 
-_STATEMENTS: dict[tuple[str, tuple[str, ...], str], tuple[TextClause, list[Processor]]] = {}
+def _unnest(dialect: Dialect, table: Table, names: tuple[str, ...]) -> str:
+    arrays = ", ".join(
+        f"${index}::{table.c[name].type.compile(dialect=dialect)}[]"
+        for index, name in enumerate(names, start=1)
+    )
+    return f"SELECT * FROM unnest({arrays})"  # noqa: S608  (column types, no values)
 
 
-def _unnest_insert(
+def _values(_dialect: Dialect, _table: Table, names: tuple[str, ...]) -> str:
+    return f"VALUES ({', '.join('?' for _ in names)})"
+
+
+# How each driver is handed many rows, after the column list (see the module's docstring).
+_BY_DRIVER: dict[str, Callable[[Dialect, Table, tuple[str, ...]], str]] = {
+    "postgresql": _unnest,
+    "sqlite": _values,
+}
+_PLAIN: dict[str, Insert] = {}
+_STATEMENTS: dict[tuple[str, tuple[str, ...], str], tuple[str, list[Processor]]] = {}
+
+
+def _statement(
     table: Table, names: tuple[str, ...], dialect: Dialect
-) -> tuple[TextClause, list[Processor]]:
+) -> tuple[str, list[Processor]]:
+    """The driver-level INSERT of ``names`` into ``table``, and each column's bind processor."""
     key = (table.name, names, dialect.name)
     built = _STATEMENTS.get(key)
     if built is None:
-        quote = dialect.identifier_preparer.quote
-        columns = [table.c[name] for name in names]
-        arrays = ", ".join(
-            f"CAST(:c{index} AS {column.type.compile(dialect=dialect)}[])"
-            for index, column in enumerate(columns)
-        )
         # Only the table's own column names and types, quoted by the dialect, enter the text.
         target = dialect.identifier_preparer.format_table(table)
-        listed = ", ".join(quote(name) for name in names)
-        sql = f"INSERT INTO {target} ({listed}) SELECT * FROM unnest({arrays})"  # noqa: S608
-        statement = text(sql)
+        listed = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+        rows = _BY_DRIVER[dialect.name](dialect, table, names)
         built = (
-            statement,
-            [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns],
+            f"INSERT INTO {target} ({listed}) {rows}",
+            [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names],
         )
         _STATEMENTS[key] = built
     return built
