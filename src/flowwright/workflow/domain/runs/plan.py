@@ -44,7 +44,7 @@ class RunPlan:
     scopes: Mapping[str, tuple[str, ...]]  # scope -> step ids in topological order
     results: Mapping[str, str | None]  # scope -> the step whose output is the scope's result
     # step -> the steps its end may decide: those that need it, and the handler of its failure
-    dependents: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    dependents: Mapping[str, frozenset[str]]
 
     @property
     def timeout_ms(self) -> int | None:
