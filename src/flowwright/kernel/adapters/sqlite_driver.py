@@ -93,20 +93,15 @@ class InLoopCursor:
         return self._cursor.lastrowid
 
     def execute(self, operation: str, parameters: Any = None) -> InLoopCursor:
-        cursor = self._cursor
         arguments = () if parameters is None else parameters
-
-        async def run() -> None:
-            cursor.execute(operation, arguments)
-
-        self._connection.run_async(lambda _driver: run())
-        return self
+        return self._in_loop(lambda: self._cursor.execute(operation, arguments))
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> InLoopCursor:
-        cursor = self._cursor
+        return self._in_loop(lambda: self._cursor.executemany(operation, seq_of_parameters))
 
+    def _in_loop(self, statement: Callable[[], object]) -> InLoopCursor:
         async def run() -> None:
-            cursor.executemany(operation, seq_of_parameters)
+            statement()
 
         self._connection.run_async(lambda _driver: run())
         return self
