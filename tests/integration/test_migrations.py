@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 import flowwright.tables  # noqa: F401  (registers every table)
 from flowwright.kernel.adapters.database import create_engine
@@ -14,32 +16,29 @@ from flowwright.kernel.adapters.metadata import metadata
 from flowwright.migrations import runner
 from testkit import EmptyDatabase
 
+T = TypeVar("T")
 
-def _tables(url: str) -> set[str]:
-    async def read() -> set[str]:
+
+def _on(url: str, work: Callable[[Connection], T]) -> T:
+    """``work`` on a connection to ``url``, in one transaction, then the engine closed."""
+
+    async def run() -> T:
         engine = create_engine(url)
         try:
-            async with engine.connect() as connection:
-                names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            async with engine.begin() as connection:
+                return await connection.run_sync(work)
         finally:
             await engine.dispose()
-        return set(names) - {"alembic_version"}
 
-    return asyncio.run(read())
+    return asyncio.run(run())
+
+
+def _tables(url: str) -> set[str]:
+    return _on(url, lambda sync: set(inspect(sync).get_table_names()) - {"alembic_version"})
 
 
 def _drift(url: str) -> list[object]:
-    async def read() -> list[object]:
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(
-                    lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
-                )
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+    return _on(url, lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
 
 
 def test_upgrade_from_empty_creates_every_table(empty_database: EmptyDatabase) -> None:
@@ -76,16 +75,11 @@ def test_readiness_knows_whether_migrations_are_current(empty_database: EmptyDat
 def _sql(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
     """Run ``statements`` in one transaction; the rows each returned."""
 
-    async def run() -> list[list[tuple[object, ...]]]:
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as connection:
-                results = [await connection.execute(text(statement)) for statement in statements]
-                return [[tuple(row) for row in r] if r.returns_rows else [] for r in results]
-        finally:
-            await engine.dispose()
+    def run(sync: Connection) -> list[list[tuple[object, ...]]]:
+        results = [sync.execute(text(statement)) for statement in statements]
+        return [[tuple(row) for row in r] if r.returns_rows else [] for r in results]
 
-    return asyncio.run(run())
+    return _on(url, run)
 
 
 HISTORY = "SELECT run_id, seq, type, data FROM run_history ORDER BY run_id, seq"
