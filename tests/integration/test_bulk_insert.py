@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ForeignKey,
     Integer,
     MetaData,
     String,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from flowwright.kernel.adapters.bulk_insert import insert_rows
+from flowwright.kernel.adapters.bulk_insert import insert_rows, insert_together
 from flowwright.kernel.adapters.database import create_engine
 from flowwright.kernel.adapters.types import UtcDateTime
 from testkit import EmptyDatabase
@@ -48,6 +49,14 @@ def _table(name: str) -> Table:
 
 
 together, one_by_one = _table("rows_together"), _table("rows_one_by_one")
+# Rows of another table that refer to rows of ``together``.
+notes = Table(
+    "notes",
+    schema,
+    Column("row_id", String(36), ForeignKey("rows_together.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+)
 
 ROWS: list[dict[str, Any]] = [
     {
@@ -149,4 +158,69 @@ async def test_rows_with_different_columns_are_refused_before_anything_is_writte
     with pytest.raises(ValueError, match="must all have the same columns"):
         async with engine.begin() as connection:
             await insert_rows(connection, together, uneven)
+    assert await _stored(engine, together) == []
+
+
+def _statements(engine: AsyncEngine) -> list[str]:
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cursor, statement, _p, _x, _many: statements.append(statement),
+    )
+    return statements
+
+
+async def _notes(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(notes).order_by(notes.c.row_id, notes.c.seq))
+        return [tuple(row) for row in rows]
+
+
+NOTES = [{"row_id": "c", "seq": 1, "text": "first"}, {"row_id": "a", "seq": 2, "text": "é"}]
+
+
+async def test_tables_written_together_may_refer_to_rows_of_an_earlier_table(
+    engine: AsyncEngine, empty_database: EmptyDatabase
+) -> None:
+    statements = _statements(engine)
+    async with engine.begin() as connection:
+        # One row into the first table, as a run is written with its steps and history.
+        await insert_together(connection, [(together, ROWS[:1]), (notes, NOTES[1:])])
+        await insert_together(connection, [(together, ROWS[1:]), (notes, NOTES[:1])])
+    written = list(statements)
+    async with engine.begin() as connection:
+        await connection.execute(insert(one_by_one), ROWS)
+
+    assert await _stored(engine, together) == await _stored(engine, one_by_one)
+    assert await _notes(engine) == [("a", 2, "é"), ("c", 1, "first")]
+    # PostgreSQL gets one statement for each call; SQLite one for each table of each.
+    assert len(written) == (4 if empty_database.backend == "sqlite" else 2), written
+
+
+async def test_a_row_referring_to_no_row_fails_the_whole_write(engine: AsyncEngine) -> None:
+    orphan = [{"row_id": "nobody", "seq": 1, "text": "lost"}]
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        async with engine.begin() as connection:
+            await insert_together(connection, [(together, ROWS), (notes, orphan)])
+    assert await _stored(engine, together) == []
+    assert await _notes(engine) == []
+
+
+async def test_tables_without_rows_are_skipped(engine: AsyncEngine) -> None:
+    statements = _statements(engine)
+    async with engine.begin() as connection:
+        await insert_together(connection, [(together, []), (notes, [])])
+        await insert_together(connection, [(together, ROWS[:1]), (notes, [])])
+    assert len(statements) == 1, statements
+    assert [row[0] for row in await _stored(engine, together)] == ["a"]
+
+
+async def test_uneven_rows_in_any_table_are_refused_before_anything_is_written(
+    engine: AsyncEngine,
+) -> None:
+    uneven = [NOTES[0], {**NOTES[1], "extra": 1}]
+    with pytest.raises(ValueError, match="rows for notes must all have the same columns"):
+        async with engine.begin() as connection:
+            await insert_together(connection, [(together, ROWS), (notes, uneven)])
     assert await _stored(engine, together) == []

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, RowMapping, Select, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, RowMapping, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowwright.kernel.adapters.bulk_insert import insert_rows
+from flowwright.kernel.adapters.bulk_insert import insert_rows, insert_together
 from flowwright.kernel.adapters.database import dialect_name
 from flowwright.kernel.errors import AlreadyExists
 from flowwright.kernel.ids import new_id
@@ -92,13 +92,8 @@ class SqlRunRepository:
     def made_ready(self) -> bool:
         return self._made_ready
 
-    async def _insert_run(self, state: RunState, now: datetime) -> None:
-        """Insert a new run as decided by its first transaction: one statement, no update."""
-        if state.idempotency_key is None:
-            # Only the idempotency key can collide (ids are new), so no savepoint is needed:
-            # two statements fewer for every run started without a key.
-            await insert_rows(self._session, runs, [self._run_row(state, now)])
-            return
+    async def _insert_keyed_run(self, state: RunState, now: datetime) -> None:
+        """Insert a new run that has an idempotency key, which a concurrent start may hold."""
         try:
             async with self._session.begin_nested():
                 await insert_rows(self._session, runs, [self._run_row(state, now)])
@@ -182,18 +177,34 @@ class SqlRunRepository:
         processes' caches (see adapters/run_cache.py)."""
         records = self._history_records(state)
         inserted = state.is_new
+        run_rows = []
         if inserted:
-            await self._insert_run(state, now)  # first: its steps and history refer to it
+            # Inserted as its first transaction decides it: one statement, no update. Only the
+            # idempotency key can collide (ids are new): a run without one needs no savepoint
+            # and goes in with its steps and history.
+            if state.idempotency_key is None:
+                run_rows.append(self._run_row(state, now))
+            else:
+                await self._insert_keyed_run(state, now)
             state.is_new = state.changed = False
         new_rows, changed_rows = [], []
+        payloads: builtins.list[dict[str, Any]] = []
         for instance in state.instances.values():
             if instance.is_new:
-                new_rows.append(await self._row(state, instance))
+                new_rows.append(self._row(state, instance, payloads))
             elif instance.changed:
-                changed_rows.append(await self._row(state, instance))
+                changed_rows.append(self._row(state, instance, payloads))
             instance.is_new = instance.changed = False
-        if new_rows:
-            await insert_rows(self._session, run_steps, new_rows)
+        # The run first, then the payloads it holds: step rows refer to both.
+        await insert_together(
+            self._session,
+            [
+                (runs, run_rows),
+                (run_payloads, payloads),
+                (run_steps, new_rows),
+                (run_history, self._entries(state, records)),
+            ],
+        )
         if changed_rows:
             await self._session.execute(
                 _UPDATE_STEP,
@@ -208,24 +219,6 @@ class SqlRunRepository:
             if dialect_name(self._session) == "postgresql":
                 # Wake workers of other processes at commit (see adapters/work_listener.py).
                 await self._session.execute(select(func.pg_notify(WORK_CHANNEL, "")))
-        if records:
-            await insert_rows(
-                self._session,
-                run_history,
-                [
-                    {
-                        "tenant_id": self._tenant_id,
-                        "run_id": state.run_id,
-                        "seq": r.seq,
-                        "type": r.type,
-                        "step_key": r.step_key,
-                        "attempt": r.attempt,
-                        "data": r.data,
-                        "at": r.at,
-                    }
-                    for r in records
-                ],
-            )
         if new_rows or changed_rows:
             state.changed = True
         wrote_run = inserted or state.changed or bool(records)
@@ -252,6 +245,23 @@ class SqlRunRepository:
                     self._cache.keep(state, updated_at)
         self._saved.clear()
 
+    def _entries(
+        self, state: RunState, records: builtins.list[HistoryRecord]
+    ) -> builtins.list[dict[str, Any]]:
+        return [
+            {
+                "tenant_id": self._tenant_id,
+                "run_id": state.run_id,
+                "seq": r.seq,
+                "type": r.type,
+                "step_key": r.step_key,
+                "attempt": r.attempt,
+                "data": r.data,
+                "at": r.at,
+            }
+            for r in records
+        ]
+
     def _history_records(self, state: RunState) -> builtins.list[HistoryRecord]:
         records = []
         for entry in state.history:
@@ -269,13 +279,16 @@ class SqlRunRepository:
         state.history = []
         return records
 
-    async def _row(self, state: RunState, instance: Instance) -> dict[str, Any]:
+    def _row(
+        self, state: RunState, instance: Instance, payloads: builtins.list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The step's row; values too large for it are added to ``payloads``."""
         output, output_ref = instance.output, None
         if output is not None:
             encoded = json.dumps(output, separators=(",", ":"))
             if len(encoded) > INLINE_OUTPUT_BYTES:
                 at = instance.finished_at or state.started_at
-                output_ref = await self._store_payload(state.run_id, encoded, at)
+                output_ref = self._payload(state.run_id, encoded, at, payloads)
                 output = None
         return {
             "id": instance.id,
@@ -296,7 +309,7 @@ class SqlRunRepository:
             "output": output,
             "output_ref": output_ref,
             "error": instance.error,
-            "state": await self._stored_state(state, instance),
+            "state": self._stored_state(state, instance, payloads),
             "reason": instance.reason,
             "handled": instance.handled,
             "finished_order": instance.finished_order,
@@ -304,7 +317,9 @@ class SqlRunRepository:
             "finished_at": instance.finished_at,
         }
 
-    async def _stored_state(self, state: RunState, instance: Instance) -> dict[str, Any]:
+    def _stored_state(
+        self, state: RunState, instance: Instance, payloads: builtins.list[dict[str, Any]]
+    ) -> dict[str, Any]:
         """The step's state as written to its row: a foreach's large items list stays in
         ``run_payloads``, written once, and only its reference is in the row."""
         current = instance.state
@@ -316,23 +331,26 @@ class SqlRunRepository:
             if len(encoded) <= INLINE_ITEMS_BYTES:
                 return current
             at = instance.started_at or state.started_at
-            current["items_ref"] = await self._store_payload(state.run_id, encoded, at)
+            current["items_ref"] = self._payload(state.run_id, encoded, at, payloads)
         self._large.add(state.run_id)
         return {name: value for name, value in current.items() if name != "items"}
 
-    async def _store_payload(self, run_id: str, encoded: str, at: datetime) -> str:
-        """Write a value too large for its row to ``run_payloads``; its id goes in the row."""
+    def _payload(
+        self, run_id: str, encoded: str, at: datetime, payloads: builtins.list[dict[str, Any]]
+    ) -> str:
+        """Add a value too large for its row to ``payloads``, rows of ``run_payloads``; its id
+        goes in the row."""
         payload_id = new_id()
         self._large.add(run_id)  # too large to keep in this process's step cache
-        await self._session.execute(
-            insert(run_payloads).values(
-                id=payload_id,
-                tenant_id=self._tenant_id,
-                run_id=run_id,
-                data=encoded,
-                size=len(encoded),
-                created_at=at,
-            )
+        payloads.append(
+            {
+                "id": payload_id,
+                "tenant_id": self._tenant_id,
+                "run_id": run_id,
+                "data": encoded,
+                "size": len(encoded),
+                "created_at": at,
+            }
         )
         return payload_id
 
