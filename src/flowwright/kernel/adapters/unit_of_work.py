@@ -9,7 +9,7 @@ with it (unless the connection went during the commit itself, when it may have c
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -69,26 +69,29 @@ class SqlUnitOfWork:
     def emit(self, event: DomainEvent) -> None:
         self._events.append(event)
 
+    def take_outbox_rows(self) -> list[dict[str, Any]]:
+        """The outbox rows of the events emitted since the last take, for a repository that
+        writes them in its own statement; commit writes those still untaken."""
+        if not self._events:
+            return []
+        now = self.clock.now()
+        rows = [
+            {
+                "id": new_id(),
+                "name": event.name,
+                "tenant_id": event.tenant_id or self.scope.tenant_id,
+                "payload": event.payload(),
+                "occurred_at": now,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+            for event in self._events
+        ]
+        self._events = []
+        return rows
+
     async def commit(self) -> None:
-        if self._events:
-            now = self.clock.now()
-            await insert_rows(
-                self.session,
-                outbox,
-                [
-                    {
-                        "id": new_id(),
-                        "name": event.name,
-                        "tenant_id": event.tenant_id or self.scope.tenant_id,
-                        "payload": event.payload(),
-                        "occurred_at": now,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                    }
-                    for event in self._events
-                ],
-            )
-            self._events = []
+        await insert_rows(self.session, outbox, self.take_outbox_rows())
         await self.session.commit()
         self._committed = True
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowwright.kernel.adapters.bulk_insert import insert_rows, insert_together
 from flowwright.kernel.adapters.database import dialect_name
+from flowwright.kernel.adapters.outbox_table import outbox
 from flowwright.kernel.errors import AlreadyExists
 from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.run_cache import RunCache
@@ -77,9 +78,16 @@ class RunSummary:
 
 class SqlRunRepository:
     def __init__(
-        self, session: AsyncSession, tenant_id: str, cache: RunCache | None = None
+        self,
+        session: AsyncSession,
+        tenant_id: str,
+        cache: RunCache | None = None,
+        *,
+        outbox_rows: Callable[[], builtins.list[dict[str, Any]]] | None = None,
     ) -> None:
         self._session = session
+        # The unit of work's outbox rows so far, written with a save's rows: one statement less.
+        self._outbox_rows = outbox_rows
         self._tenant_id = tenant_id
         self._made_ready = False
         self._cache = cache
@@ -203,6 +211,7 @@ class SqlRunRepository:
                 (run_payloads, payloads),
                 (run_steps, new_rows),
                 (run_history, self._entries(state, records)),
+                (outbox, self._outbox_rows() if self._outbox_rows else []),
             ],
         )
         if changed_rows:

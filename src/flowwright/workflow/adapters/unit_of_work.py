@@ -19,7 +19,9 @@ class SqlWorkflowUnitOfWork(SqlUnitOfWork):
     def _open(self) -> None:
         assert self.scope.tenant_id is not None
         self.workflows = SqlWorkflowRepository(self.session, self.scope.tenant_id)
-        self.runs = SqlRunRepository(self.session, self.scope.tenant_id, self.run_cache)
+        self.runs = SqlRunRepository(
+            self.session, self.scope.tenant_id, self.run_cache, outbox_rows=self.take_outbox_rows
+        )
 
     async def commit(self) -> None:
         await super().commit()

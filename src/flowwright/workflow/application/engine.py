@@ -335,10 +335,7 @@ class Engine:
 
     async def _save(self, progress: RunProgress, uow: EngineUnitOfWork) -> None:
         state = progress.state
-        await uow.runs.save(state, progress.now)
-        for child_id in progress.cancelled_children:
-            await self._apply(uow, child_id, lambda p: p.cancel_run("its parent run ended"))
-        if progress.finished_now:
+        if progress.finished_now:  # emitted first: a store may write it with the run's rows
             uow.emit(
                 RunFinished(
                     tenant_id=state.tenant_id,
@@ -349,8 +346,11 @@ class Engine:
                     reason=state.reason,
                 )
             )
-            if state.parent_run_id and state.parent_step_key:
-                await self._apply(uow, state.parent_run_id, _child_finished(state))
+        await uow.runs.save(state, progress.now)
+        for child_id in progress.cancelled_children:
+            await self._apply(uow, child_id, lambda p: p.cancel_run("its parent run ended"))
+        if progress.finished_now and state.parent_run_id and state.parent_step_key:
+            await self._apply(uow, state.parent_run_id, _child_finished(state))
 
     async def _start_child(self, progress: RunProgress, key: str, uow: EngineUnitOfWork) -> None:
         instance = progress.state.instances[key]
