@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from flowwright.kernel.adapters.bulk_insert import insert_rows
 from flowwright.kernel.adapters.database import SYSTEM, apply_scope, dialect_name
 from flowwright.workflow.adapters.run_cache import RunCache
-from flowwright.workflow.adapters.run_tables import run_history, run_steps, runs
+from flowwright.workflow.adapters.run_tables import run_history, run_steps, runs, step_is
 from flowwright.workflow.domain.runs.queue import Due, Lease
 from flowwright.workflow.domain.runs.status import RunStatus, StepStatus
 
@@ -52,7 +52,7 @@ class SqlRunQueue:
                 await session.execute(
                     select(run_steps.c.tenant_id, func.count())
                     .where(
-                        run_steps.c.status == StepStatus.READY.value,
+                        step_is(StepStatus.READY),
                         run_steps.c.ready_at <= now,
                         run_steps.c.step_type.in_(types),
                     )
@@ -66,7 +66,7 @@ class SqlRunQueue:
                     await session.execute(
                         select(run_steps.c.tenant_id, func.count())
                         .where(
-                            run_steps.c.status == StepStatus.RUNNING.value,
+                            step_is(StepStatus.RUNNING),
                             run_steps.c.tenant_id.in_([t for t, _ in ready]),
                         )
                         .group_by(run_steps.c.tenant_id)
@@ -104,7 +104,7 @@ class SqlRunQueue:
             select(run_steps.c.id)
             .where(
                 run_steps.c.tenant_id == tenant_id,
-                run_steps.c.status == StepStatus.READY.value,
+                step_is(StepStatus.READY),
                 run_steps.c.ready_at <= now,
                 run_steps.c.step_type.in_(types),
             )
@@ -120,7 +120,7 @@ class SqlRunQueue:
                 select(run_steps.c.run_id)
                 .where(
                     run_steps.c.tenant_id == tenant_id,
-                    run_steps.c.status == StepStatus.READY.value,
+                    step_is(StepStatus.READY),
                     run_steps.c.ready_at <= now,
                     run_steps.c.step_type.in_(types),
                 )
@@ -203,13 +203,13 @@ class SqlRunQueue:
 
     async def due_timers(self, now: datetime, limit: int) -> list[Due]:
         return await self._steps_where(
-            (run_steps.c.status == StepStatus.WAITING.value) & (run_steps.c.wake_at <= now),
+            step_is(StepStatus.WAITING) & (run_steps.c.wake_at <= now),
             limit,
         )
 
     async def expired_leases(self, now: datetime, limit: int) -> list[Due]:
         return await self._steps_where(
-            (run_steps.c.status == StepStatus.RUNNING.value) & (run_steps.c.lease_expires_at < now),
+            step_is(StepStatus.RUNNING) & (run_steps.c.lease_expires_at < now),
             limit,
         )
 

@@ -25,7 +25,13 @@ from flowwright.kernel.adapters.outbox_table import outbox
 from flowwright.kernel.errors import AlreadyExists
 from flowwright.kernel.ids import new_id
 from flowwright.workflow.adapters.run_cache import RunCache
-from flowwright.workflow.adapters.run_tables import run_history, run_payloads, run_steps, runs
+from flowwright.workflow.adapters.run_tables import (
+    run_history,
+    run_payloads,
+    run_steps,
+    runs,
+    step_is,
+)
 from flowwright.workflow.domain.runs.state import HistoryEntry, Instance, RunState
 from flowwright.workflow.domain.runs.status import ACTIVE_RUN_STATUSES, RunStatus, StepStatus
 
@@ -420,7 +426,7 @@ class SqlRunRepository:
             .join(runs, runs.c.id == run_steps.c.run_id)
             .where(
                 run_steps.c.tenant_id == self._tenant_id,
-                run_steps.c.status == StepStatus.WAITING.value,
+                step_is(StepStatus.WAITING),
                 run_steps.c.step_type == "approval",
             )
             .order_by(run_steps.c.id)
@@ -484,7 +490,7 @@ _HOLD_LEASE = (
 )
 _RUNNING_STEPS = select(func.count()).where(
     run_steps.c.tenant_id == bindparam("tenant_id"),
-    run_steps.c.status == StepStatus.RUNNING.value,
+    step_is(StepStatus.RUNNING),
 )
 
 

@@ -14,10 +14,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from flowwright.kernel.adapters.metadata import metadata, tenant_owned
 from flowwright.kernel.adapters.types import UtcDateTime
+from flowwright.workflow.domain.runs.status import StepStatus
 
 runs = Table(
     tenant_owned("runs"),
@@ -80,10 +83,26 @@ run_steps = Table(
     Column("started_at", UtcDateTime, nullable=True),
     Column("finished_at", UtcDateTime, nullable=True),
     UniqueConstraint("run_id", "key", name="uq_run_steps_run_key"),
-    Index("ix_run_steps_status_ready_at", "status", "ready_at"),
-    Index("ix_run_steps_status_wake_at", "status", "wake_at"),
-    Index("ix_run_steps_status_lease", "status", "lease_expires_at"),
 )
+
+
+def step_is(status: StepStatus) -> ColumnElement[bool]:
+    """``run_steps.status = '<status>'`` with the status as a literal, as the queue's queries
+    must name it: a partial index below serves a query only when the query's condition implies
+    the index's, which neither PostgreSQL's generic plans nor SQLite can see through a bound
+    parameter."""
+    return run_steps.c.status == literal_column(f"'{status.value}'")
+
+
+# The queue's indexes hold only the steps it looks for (ready, waiting on a timer, leased), a
+# few rows whatever the length of the history, instead of every step ever run: a step that
+# ends leaves them, and a step written already ended, as most are, is never entered in them.
+for _name, _column, _status in (
+    ("ix_run_steps_ready", run_steps.c.ready_at, StepStatus.READY),
+    ("ix_run_steps_waiting", run_steps.c.wake_at, StepStatus.WAITING),
+    ("ix_run_steps_leased", run_steps.c.lease_expires_at, StepStatus.RUNNING),
+):
+    Index(_name, _column, postgresql_where=step_is(_status), sqlite_where=step_is(_status))
 
 # A run's history is keyed by its sequence number, the order it is read back in. It has no
 # foreign key to ``runs``: entries are only ever written by a save of their run, in the run's own

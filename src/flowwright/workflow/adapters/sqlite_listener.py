@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 
 from flowwright.kernel.clock import Clock
 from flowwright.kernel.waiting import Backoff, pause
-from flowwright.workflow.adapters.run_tables import run_steps
+from flowwright.workflow.adapters.run_tables import run_steps, step_is
 from flowwright.workflow.domain.runs.status import StepStatus
 
 log = structlog.get_logger(__name__)
@@ -75,7 +75,7 @@ class SqliteWorkListener:
     def _ready_now(self, connection: Connection) -> bool:
         query = select(
             exists().where(
-                run_steps.c.status == StepStatus.READY.value,
+                step_is(StepStatus.READY),
                 run_steps.c.ready_at <= self._clock.now(),
             )
         )
