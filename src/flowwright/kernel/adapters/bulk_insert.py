@@ -1,4 +1,4 @@
-"""Many rows into one table at once: one statement on PostgreSQL, one driver call on SQLite.
+"""Many rows at once: one statement on PostgreSQL, one driver call per table on SQLite.
 
 asyncpg runs an executemany as one execution per row: about 0.1 ms each on a local server, so
 the 122 rows a 40-step run writes cost 12 ms, and a fan-out of 100 its 300. PostgreSQL receives
@@ -6,6 +6,9 @@ the rows here instead as one array per column, expanded by ``INSERT ... SELECT *
 unnest(...)``: one execution whatever the number of rows. The statement's text depends only on
 the table and its columns, so each connection prepares it once. (A multi-row ``VALUES`` list
 would be a new statement for every number of rows, compiled and planned anew each time.)
+Rows of several tables written together (``insert_together``: a run with its steps, history
+and events) go to PostgreSQL as one such statement, every table but the last in a
+data-modifying ``WITH`` clause: one round trip for the lot.
 
 SQLite runs an executemany in C already; what cost was SQLAlchemy building each row's parameters
 (7-9% of a 10- or 40-step start). The rows go to the driver's executemany directly instead.
