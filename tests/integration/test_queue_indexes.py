@@ -45,7 +45,7 @@ async def _plan(container: Container, backend: str, statement: str, parameters: 
         if backend == "sqlite":
             rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
             return "\n".join(str(row[-1]) for row in rows)
-        await connection.exec_driver_sql("SET enable_seqscan = off")
+        await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # this transaction
         rows = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         return "\n".join(str(row[0]) for row in rows)
 
