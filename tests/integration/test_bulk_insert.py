@@ -110,15 +110,21 @@ async def _stored(engine: AsyncEngine, table: Table) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in rows]
 
 
-async def test_rows_inserted_together_equal_rows_inserted_one_statement_each(
-    engine: AsyncEngine, empty_database: EmptyDatabase
-) -> None:
+def _statements(engine: AsyncEngine) -> list[tuple[str, bool]]:
+    """Every statement ``engine`` sends from now on, and whether it was an executemany."""
     statements: list[tuple[str, bool]] = []
     event.listen(
         engine.sync_engine,
         "before_cursor_execute",
         lambda _c, _cursor, statement, _p, _x, many: statements.append((statement, many)),
     )
+    return statements
+
+
+async def test_rows_inserted_together_equal_rows_inserted_one_statement_each(
+    engine: AsyncEngine, empty_database: EmptyDatabase
+) -> None:
+    statements = _statements(engine)
     async with engine.begin() as connection:
         await insert_rows(connection, together, ROWS)
     inserted = len(statements)
@@ -149,26 +155,6 @@ async def test_one_row_and_no_rows(engine: AsyncEngine) -> None:
         await insert_rows(connection, together, [])
         await insert_rows(connection, together, ROWS[:1])
     assert [row[0] for row in await _stored(engine, together)] == ["a"]
-
-
-async def test_rows_with_different_columns_are_refused_before_anything_is_written(
-    engine: AsyncEngine,
-) -> None:
-    uneven = [ROWS[0], {**ROWS[1], "extra": 1}]
-    with pytest.raises(ValueError, match="must all have the same columns"):
-        async with engine.begin() as connection:
-            await insert_rows(connection, together, uneven)
-    assert await _stored(engine, together) == []
-
-
-def _statements(engine: AsyncEngine) -> list[str]:
-    statements: list[str] = []
-    event.listen(
-        engine.sync_engine,
-        "before_cursor_execute",
-        lambda _c, _cursor, statement, _p, _x, _many: statements.append(statement),
-    )
-    return statements
 
 
 async def _notes(engine: AsyncEngine) -> list[tuple[Any, ...]]:
@@ -216,11 +202,21 @@ async def test_tables_without_rows_are_skipped(engine: AsyncEngine) -> None:
     assert [row[0] for row in await _stored(engine, together)] == ["a"]
 
 
-async def test_uneven_rows_in_any_table_are_refused_before_anything_is_written(
-    engine: AsyncEngine,
+@pytest.mark.parametrize(
+    ("uneven_table", "refusal"),
+    [
+        ("rows_together", "rows for rows_together must all have the same columns"),
+        ("notes", "rows for notes must all have the same columns"),
+    ],
+)
+async def test_rows_with_different_columns_are_refused_before_anything_is_written(
+    engine: AsyncEngine, uneven_table: str, refusal: str
 ) -> None:
-    uneven = [NOTES[0], {**NOTES[1], "extra": 1}]
-    with pytest.raises(ValueError, match="rows for notes must all have the same columns"):
+    with pytest.raises(ValueError, match=refusal):
         async with engine.begin() as connection:
-            await insert_together(connection, [(together, ROWS), (notes, uneven)])
+            if uneven_table == "rows_together":  # one table
+                await insert_rows(connection, together, [ROWS[0], {**ROWS[1], "extra": 1}])
+            else:  # the second table of two
+                uneven = [NOTES[0], {**NOTES[1], "extra": 1}]
+                await insert_together(connection, [(together, ROWS), (notes, uneven)])
     assert await _stored(engine, together) == []

@@ -74,8 +74,8 @@ async def insert_together(
             await session.execute(plain, list(rows))
             continue
         names = tuple(rows[0].keys())
-        sql, processors = _statement(table, names, dialect)
-        columns = list(zip(names, processors, strict=True))
+        sql = _statement(table, names, dialect)
+        columns = list(zip(names, _processors(table, names, dialect), strict=True))
         parameters = [  # one tuple per row
             tuple(row[name] if process is None else process(row[name]) for name, process in columns)
             for row in rows
@@ -97,13 +97,13 @@ def _together(
     if sql is None:
         inserts, first = [], 1
         for table, names in shape:
-            inserts.append(_statement(table, names, dialect, first)[0])
+            inserts.append(_statement(table, names, dialect, first))
             first += len(names)
         clauses = ", ".join(f"w{index} AS ({text})" for index, text in enumerate(inserts[:-1]))
         sql = _COMBINED[key] = f"WITH {clauses} {inserts[-1]}" if clauses else inserts[-1]
     parameters: list[list[Any]] = []
     for (table, names), (_, rows) in zip(shape, writes, strict=True):
-        processors = _statement(table, names, dialect)[1]
+        processors = _processors(table, names, dialect)
         parameters.extend(
             [row[name] for row in rows] if process is None else [process(row[name]) for row in rows]
             for name, process in zip(names, processors, strict=True)
@@ -129,15 +129,14 @@ _BY_DRIVER: dict[str, Callable[[Dialect, Table, tuple[str, ...], int], str]] = {
     "sqlite": _values,
 }
 _PLAIN: dict[str, Insert] = {}
-_STATEMENTS: dict[tuple[str, tuple[str, ...], str, int], tuple[str, list[Processor]]] = {}
+_STATEMENTS: dict[tuple[str, tuple[str, ...], str, int], str] = {}
+_PROCESSORS: dict[tuple[str, tuple[str, ...], str], list[Processor]] = {}
 _COMBINED: dict[tuple[tuple[str, tuple[str, ...]], ...], str] = {}  # PostgreSQL's, by shape
 
 
-def _statement(
-    table: Table, names: tuple[str, ...], dialect: Dialect, first: int = 1
-) -> tuple[str, list[Processor]]:
+def _statement(table: Table, names: tuple[str, ...], dialect: Dialect, first: int = 1) -> str:
     """The driver-level INSERT of ``names`` into ``table``, its parameters numbered from
-    ``first`` where the driver numbers them, and each column's bind processor."""
+    ``first`` where the driver numbers them."""
     key = (table.name, names, dialect.name, first)
     built = _STATEMENTS.get(key)
     if built is None:
@@ -145,9 +144,16 @@ def _statement(
         target = dialect.identifier_preparer.format_table(table)
         listed = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
         rows = _BY_DRIVER[dialect.name](dialect, table, names, first)
-        built = (
-            f"INSERT INTO {target} ({listed}) {rows}",
-            [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names],
-        )
-        _STATEMENTS[key] = built
+        built = _STATEMENTS[key] = f"INSERT INTO {target} ({listed}) {rows}"
+    return built
+
+
+def _processors(table: Table, names: tuple[str, ...], dialect: Dialect) -> list[Processor]:
+    """Each column's bind processor (None where values go to the driver as they are)."""
+    key = (table.name, names, dialect.name)
+    built = _PROCESSORS.get(key)
+    if built is None:
+        built = _PROCESSORS[key] = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        ]
     return built

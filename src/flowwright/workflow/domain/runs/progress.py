@@ -180,7 +180,8 @@ class RunProgress:
 
         After the scope's step ``ended`` ended, only the steps that need it or handle its
         failure can be decided, and in turn those of each step this decides to end: only they
-        are looked at (a chain would otherwise be looked over whole after each of its steps).
+        are examined, the others passed over by their id (a chain's every step was otherwise
+        examined again after each of its steps), and the pass ends when none are left.
         """
         scope = self.state.scope(scope_key)
         dependents = self.plan.dependents
